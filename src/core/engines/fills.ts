@@ -1,0 +1,83 @@
+/**
+ * Fills in columns (typed arrays grown geometrically): engines can emit millions of them without
+ * allocating an object each. quantity is signed: + bought, − sold.
+ */
+export class FillLog {
+  bar = new Int32Array(64);
+  symbol = new Int32Array(64);
+  quantity = new Float64Array(64);
+  price = new Float64Array(64);
+  commission = new Float64Array(64);
+  slippage = new Float64Array(64);
+  length = 0;
+
+  push(bar: number, symbol: number, quantity: number, price: number, commission: number, slippage: number): void {
+    if (this.length === this.bar.length) this.grow();
+    const index = this.length++;
+    this.bar[index] = bar;
+    this.symbol[index] = symbol;
+    this.quantity[index] = quantity;
+    this.price[index] = price;
+    this.commission[index] = commission;
+    this.slippage[index] = slippage;
+  }
+
+  private grow(): void {
+    const size = this.bar.length * 2;
+    const widen = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(old);
+      return next;
+    };
+    this.bar = widen(this.bar, (n) => new Int32Array(n));
+    this.symbol = widen(this.symbol, (n) => new Int32Array(n));
+    this.quantity = widen(this.quantity, (n) => new Float64Array(n));
+    this.price = widen(this.price, (n) => new Float64Array(n));
+    this.commission = widen(this.commission, (n) => new Float64Array(n));
+    this.slippage = widen(this.slippage, (n) => new Float64Array(n));
+  }
+}
+
+/** One fill as reports and the Nautilus bridge exchange it. */
+export interface Fill {
+  bar: number;
+  /** ISO timestamp of the bar the fill belongs to. */
+  time: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: number;
+  price: number;
+  commission: number;
+  /** Cost of slippage in cash (|quantity| × the price concession). */
+  slippage: number;
+}
+
+export function fillsToList(log: FillLog, symbols: readonly string[], times: Float64Array): Fill[] {
+  const fills: Fill[] = [];
+  for (let index = 0; index < log.length; index += 1) {
+    const quantity = log.quantity[index];
+    fills.push({
+      bar: log.bar[index],
+      time: new Date(times[log.bar[index]]).toISOString(),
+      symbol: symbols[log.symbol[index]],
+      side: quantity > 0 ? 'buy' : 'sell',
+      quantity: Math.abs(quantity),
+      price: log.price[index],
+      commission: log.commission[index],
+      slippage: log.slippage[index],
+    });
+  }
+  return fills;
+}
+
+/** The inverse, for fills that come back from another process (the Nautilus runner). */
+export function listToFillLog(fills: readonly Fill[], symbols: readonly string[]): FillLog {
+  const index = new Map(symbols.map((symbol, i) => [symbol, i]));
+  const log = new FillLog();
+  for (const fill of fills) {
+    const symbol = index.get(fill.symbol);
+    if (symbol === undefined) throw new Error(`fill for unknown symbol ${fill.symbol}`);
+    log.push(fill.bar, symbol, fill.side === 'buy' ? fill.quantity : -fill.quantity, fill.price, fill.commission, fill.slippage);
+  }
+  return log;
+}

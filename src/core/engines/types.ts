@@ -1,0 +1,51 @@
+import type { PriceFrame } from '../data/frame';
+import type { TargetWeights } from '../signals/types';
+import type { Timing } from '../strategy/schema';
+import type { FillLog } from './fills';
+
+export type EngineName = 'quick' | 'builtin' | 'nautilus';
+
+export interface Costs {
+  commission_bps: number;
+  slippage_bps: number;
+  min_commission: number;
+}
+
+/** Everything an engine needs: prices, targets, costs, timing, lots and starting cash. */
+export interface EngineInput {
+  frame: PriceFrame;
+  targets: TargetWeights;
+  costs: Costs;
+  timing: Timing;
+  /** Precise engines round quantities toward zero to multiples of this; 0 = fractional. */
+  lotSize: number;
+  cash: number;
+}
+
+export interface EngineRun {
+  engine: EngineName;
+  version: string;
+  fills: FillLog;
+  /** Why this engine ran (e.g. "auto: nautilus_trader not importable"), when it was chosen for the user. */
+  note?: string;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  run(input: EngineInput, options?: RunOptions): Promise<EngineRun>;
+}
+
+/** The bar whose signal is filled at bar `fillBar`, or -1 when none is. */
+export function signalBarFor(timing: Timing, fillBar: number): number {
+  return timing === 'close' ? fillBar : fillBar - 1;
+}
+
+/** Unslipped fill prices at bar `fillBar`: the open for next_open, else the close. */
+export function fillPrices(input: EngineInput, fillBar: number, out: Float64Array): void {
+  const column = input.timing === 'next_open' ? input.frame.open : input.frame.close;
+  for (let symbol = 0; symbol < column.length; symbol += 1) out[symbol] = column[symbol][fillBar];
+}

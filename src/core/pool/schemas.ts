@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
+const Name = z.string().trim().min(1, 'must not be empty').max(200);
+
+/**
+ * The payload is a strategy document. Only what the pool itself relies on is required here; the
+ * backtesting core validates the full strategy schema before a precheck runs.
+ */
+export const PayloadSchema = z.looseObject({
+  name: Name,
+  version: Name,
+});
+export type Payload = z.output<typeof PayloadSchema>;
+
+export const GateAttachmentSchema = z.object({
+  report_hash: Sha256,
+  passed: z.boolean(),
+  strategy_hash: Sha256,
+  data_fingerprint: Sha256.optional(),
+});
+
+export const MetadataSchema = z.looseObject({
+  proposed_by: Name,
+  description: z.string().max(10000).optional(),
+  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  precheck: GateAttachmentSchema.optional(),
+  canary: z.looseObject({ report_hash: Sha256, verdict: z.enum(['pass', 'marginal', 'fail']) }).optional(),
+});
+export type Metadata = z.output<typeof MetadataSchema>;
+
+/** Metadata keys that change between otherwise identical proposals and so stay out of the hash. */
+export const VOLATILE_METADATA_KEYS = ['proposed_at'] as const;
+
+export const StrategyRefSchema = z.object({ name: z.string(), version: z.string() });
+export type StrategyRef = z.output<typeof StrategyRefSchema>;
+
+export const CandidateManifestSchema = z.object({
+  kind: z.literal('qraft.candidate'),
+  manifest_hash: Sha256,
+  strategy: StrategyRefSchema,
+  strategy_hash: Sha256,
+  proposed_by: z.string(),
+  proposed_at: z.string(),
+});
+export type CandidateManifest = z.output<typeof CandidateManifestSchema>;
+
+export const StableManifestSchema = CandidateManifestSchema.extend({
+  kind: z.literal('qraft.stable'),
+  approved_by: z.string(),
+  note: z.string(),
+  ts: z.string(),
+  forced: z.boolean().optional(),
+});
+export type StableManifest = z.output<typeof StableManifestSchema>;

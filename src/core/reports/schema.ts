@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const MetricsSchema = z.object({
+  total_return: z.number(),
+  cagr: z.number(),
+  ann_vol: z.number(),
+  sharpe: z.number(),
+  sortino: z.number(),
+  max_drawdown: z.number(),
+  calmar: z.number(),
+  turnover: z.number(),
+  trades: z.number(),
+  fees: z.number(),
+  exposure: z.number(),
+});
+
+export const EngineSummarySchema = z.object({
+  engine: z.enum(['quick', 'builtin', 'nautilus']),
+  version: z.string(),
+  note: z.string().optional(),
+  metrics: MetricsSchema,
+});
+
+/** Equity (and drawdown) downsampled for charts; times are ISO strings. */
+export const SeriesSchema = z.object({
+  times: z.array(z.string()),
+  equity: z.array(z.number()),
+  drawdown: z.array(z.number()),
+});
+
+export const GateResultSchema = z.object({
+  name: z.enum(['consistency', 'cold_start', 'cost_sensitivity', 'leakage']),
+  passed: z.boolean(),
+  value: z.number(),
+  threshold: z.number(),
+  summary: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+export const DataSummarySchema = z.object({
+  fingerprint: Sha256,
+  paths: z.array(z.string()),
+  symbols: z.array(z.string()),
+  bars: z.number().int(),
+  start: z.string(),
+  end: z.string(),
+});
+
+const StrategySummarySchema = z.object({ name: z.string(), version: z.string(), path: z.string() });
+
+export const PrecheckReportSchema = z.object({
+  kind: z.literal('qraft.precheck'),
+  passed: z.boolean(),
+  created_at: z.string(),
+  strategy: StrategySummarySchema,
+  strategy_hash: Sha256,
+  data: DataSummarySchema,
+  timing: z.enum(['next_close', 'close', 'next_open']),
+  cash: z.number(),
+  gates: z.array(GateResultSchema),
+  quick: EngineSummarySchema.extend({ series: SeriesSchema }),
+  precise: EngineSummarySchema.extend({ series: SeriesSchema }),
+  timings_ms: z.record(z.string(), z.number()),
+});
+export type PrecheckReport = z.output<typeof PrecheckReportSchema>;
+
+export const CanaryVerdictSchema = z.enum(['pass', 'marginal', 'fail']);
+export type CanaryVerdict = z.output<typeof CanaryVerdictSchema>;
+
+export const CanaryReportSchema = z.object({
+  kind: z.literal('qraft.canary'),
+  verdict: CanaryVerdictSchema,
+  reasons: z.array(z.string()),
+  created_at: z.string(),
+  strategy: StrategySummarySchema,
+  strategy_hash: Sha256,
+  data: DataSummarySchema,
+  window: z.object({ start: z.string(), end: z.string(), bars: z.number().int() }),
+  cash: z.number(),
+  limits: z.record(z.string(), z.number()),
+  candidate: EngineSummarySchema.extend({ series: SeriesSchema }),
+  baseline: EngineSummarySchema.extend({ series: SeriesSchema, manifest_hash: Sha256, strategy: z.object({ name: z.string(), version: z.string() }) }).nullable(),
+  baseline_note: z.string().optional(),
+  deltas: z.record(z.string(), z.number()).nullable(),
+  timings_ms: z.record(z.string(), z.number()),
+});
+export type CanaryReport = z.output<typeof CanaryReportSchema>;
+
+export const AnyReportSchema = z.discriminatedUnion('kind', [PrecheckReportSchema, CanaryReportSchema]);
+export type AnyReport = z.output<typeof AnyReportSchema>;

@@ -1,0 +1,149 @@
+import { strict as assert } from 'node:assert';
+import { runBuiltin } from '../../src/core/engines/builtin';
+import { fillsToList } from '../../src/core/engines/fills';
+import { replayFills } from '../../src/core/engines/ledger';
+import { runQuick } from '../../src/core/engines/quick';
+import type { Costs, EngineInput } from '../../src/core/engines/types';
+import type { Timing } from '../../src/core/strategy/schema';
+import { frameFrom, randomFrame, seededRandom, targetsFrom } from '../support/frames';
+
+const NO_COSTS: Costs = { commission_bps: 0, slippage_bps: 0, min_commission: 0 };
+const COSTS: Costs = { commission_bps: 10, slippage_bps: 20, min_commission: 0 };
+
+// One symbol, all in from the first bar: closes 100 → 110 → 121 → 110, opens 99, 105, 120, 115.
+const frame = frameFrom({ X: [100, 110, 121, 110] }, { X: [99, 105, 120, 115] });
+const allIn = targetsFrom([[1, 1, 1, 1]]);
+
+function input(timing: Timing, costs: Costs, lotSize = 1, cash = 1000): EngineInput {
+  return { frame, targets: allIn, costs, timing, lotSize, cash };
+}
+
+function equityOf(run: ReturnType<typeof runQuick>, source: EngineInput): number[] {
+  return Array.from(replayFills(source.frame, run.fills, source.cash).equity);
+}
+
+function assertCents(actual: number[], expected: number[]): void {
+  assert.equal(actual.length, expected.length);
+  actual.forEach((value, index) => assert.ok(Math.abs(value - expected[index]) < 0.005, `bar ${index}: ${value} != ${expected[index]}`));
+}
+
+describe('engines: hand-computed cases', () => {
+  describe('quick (fractional)', () => {
+    it('next_close fills at the next bar close', () => {
+      const source = input('next_close', NO_COSTS);
+      const run = runQuick(source);
+      const [fill] = fillsToList(run.fills, frame.symbols, frame.times);
+      assert.equal(fill.bar, 1);
+      assert.equal(fill.price, 110);
+      assert.ok(Math.abs(fill.quantity - 1000 / 110) < 1e-12);
+      assertCents(equityOf(run, source), [1000, 1000, 1100, 1000]);
+    });
+
+    it('close fills at the signal bar close', () => {
+      const source = input('close', NO_COSTS);
+      assertCents(equityOf(runQuick(source), source), [1000, 1100, 1210, 1100]);
+    });
+
+    it('next_open fills at the next bar open', () => {
+      const source = input('next_open', NO_COSTS);
+      const q = 1000 / 105;
+      assertCents(equityOf(runQuick(source), source), [1000, q * 110, q * 121, q * 110]);
+    });
+
+    it('charges slippage on the price and commission on the slipped notional', () => {
+      const source = input('close', COSTS);
+      const run = runQuick(source);
+      const [fill] = fillsToList(run.fills, frame.symbols, frame.times);
+      assert.equal(fill.quantity, 10); // sized from the unslipped price: 1000 / 100
+      assert.ok(Math.abs(fill.price - 100.2) < 1e-12);
+      assert.ok(Math.abs(fill.commission - 1.002) < 1e-12);
+      assert.ok(Math.abs(fill.slippage - 2) < 1e-12);
+      // cash = 1000 − 10 × 100.2 − 1.002 = −3.002 (quick has no cash limit)
+      assertCents(equityOf(run, source), [996.998, 1096.998, 1206.998, 1096.998]);
+    });
+  });
+
+  describe('builtin (precise)', () => {
+    it('buys whole shares limited by cash, commission included', () => {
+      const source = input('close', COSTS);
+      const run = runBuiltin(source);
+      const [fill] = fillsToList(run.fills, frame.symbols, frame.times);
+      // 10 shares would cost 1003.002; affordable = floor(1000 / (100.2 × 1.001)) = 9.
+      assert.equal(fill.quantity, 9);
+      assert.ok(Math.abs(fill.commission - 0.9018) < 1e-12);
+      // cash = 1000 − 9 × 100.2 − 0.9018 = 97.2982, then marked with 9 shares at each close.
+      assertCents(equityOf(run, source), [997.2982, 1087.2982, 1186.2982, 1087.2982]);
+    });
+
+    it('applies the minimum commission', () => {
+      const source: EngineInput = { ...input('close', { ...COSTS, min_commission: 5 }) };
+      const [fill] = fillsToList(runBuiltin(source).fills, frame.symbols, frame.times);
+      assert.equal(fill.quantity, 9);
+      assert.equal(fill.commission, 5);
+      assertCents(equityOf(runBuiltin(source), source), [1000 - 901.8 - 5 + 900, 1000 - 906.8 + 990, 1000 - 906.8 + 1089, 1000 - 906.8 + 990]);
+    });
+
+    it('rounds toward zero to the lot size', () => {
+      const source = input('next_close', NO_COSTS, 5);
+      const [fill] = fillsToList(runBuiltin(source).fills, frame.symbols, frame.times);
+      assert.equal(fill.quantity, 5); // 1000 / 110 = 9.09 shares → one lot of 5
+    });
+
+    it('sells before it buys on the same bar, and buys with the proceeds', () => {
+      const twoSymbols = frameFrom({ A: [10, 10, 10], B: [20, 20, 20] });
+      const rotate = targetsFrom([
+        [1, 0, 0],
+        [0, 1, 1],
+      ]);
+      const source: EngineInput = { frame: twoSymbols, targets: rotate, costs: NO_COSTS, timing: 'close', lotSize: 1, cash: 1000 };
+      const fills = fillsToList(runBuiltin(source).fills, twoSymbols.symbols, twoSymbols.times);
+      assert.deepEqual(
+        fills.map((f) => [f.bar, f.symbol, f.side, f.quantity]),
+        [
+          [0, 'A', 'buy', 100],
+          [1, 'A', 'sell', 100],
+          [1, 'B', 'buy', 50],
+        ],
+      );
+    });
+
+    it('never lets cash go negative', () => {
+      const random = randomFrame(4, 300, 3);
+      const rng = seededRandom(11);
+      const weights = random.symbols.map(() => Array.from({ length: 300 }, () => 0));
+      for (let bar = 0; bar < 300; bar += 1) {
+        const raw = random.symbols.map(() => rng());
+        const total = raw.reduce((a, b) => a + b, 0);
+        if (bar % 5 === 0) raw.forEach((value, s) => (weights[s][bar] = value / total));
+        else raw.forEach((_, s) => (weights[s][bar] = weights[s][bar - 1] ?? 0));
+      }
+      const source: EngineInput = { frame: random, targets: targetsFrom(weights), costs: { ...COSTS, min_commission: 1 }, timing: 'next_close', lotSize: 1, cash: 10_000 };
+      const run = runBuiltin(source);
+      let cash = source.cash;
+      for (const fill of fillsToList(run.fills, random.symbols, random.times)) {
+        cash -= (fill.side === 'buy' ? 1 : -1) * fill.quantity * fill.price + fill.commission;
+        assert.ok(cash >= -1e-9, `cash went to ${cash} at bar ${fill.bar}`);
+        assert.equal(fill.quantity, Math.round(fill.quantity));
+      }
+    });
+  });
+
+  it('with zero costs and fractional sizing quick and precise agree to 1e-9', () => {
+    const random = randomFrame(5, 1000, 5);
+    const rng = seededRandom(21);
+    const weights = random.symbols.map(() => new Array<number>(1000).fill(0));
+    for (let bar = 0; bar < 1000; bar += 1) {
+      for (let s = 0; s < random.symbols.length; s += 1) {
+        weights[s][bar] = bar % 9 === 0 ? rng() / random.symbols.length : bar === 0 ? 0 : weights[s][bar - 1];
+      }
+    }
+    for (const timing of ['next_close', 'close', 'next_open'] as const) {
+      const source: EngineInput = { frame: random, targets: targetsFrom(weights), costs: NO_COSTS, timing, lotSize: 0, cash: 1_000_000 };
+      const quick = replayFills(random, runQuick(source).fills, source.cash).equity;
+      const precise = replayFills(random, runBuiltin(source).fills, source.cash).equity;
+      let worst = 0;
+      for (let bar = 0; bar < quick.length; bar += 1) worst = Math.max(worst, Math.abs(quick[bar] - precise[bar]) / quick[bar]);
+      assert.ok(worst < 1e-9, `${timing}: largest relative difference ${worst}`);
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, RefusedError } from '../../src/core/errors';
+import { parseHashArgument, resolveHashPrefix } from '../../src/core/hash';
+import { canonicalHash } from '../../src/core/json';
+import { StrategyPool, manifestHash } from '../../src/core/pool/pool';
+import { cleanupTempDirs, readJson, snapshot, strategyPayload, tempDir } from '../support/fixtures';
+
+const metadata = { proposed_by: 'alice', description: 'test', tags: ['a'] };
+
+describe('strategy pool', () => {
+  afterEach(cleanupTempDirs);
+
+  it('names a proposal by the sha256 of the canonical JSON of payload and metadata', () => {
+    const pool = new StrategyPool(tempDir());
+    const payload = strategyPayload('1.0.0');
+    const result = pool.propose(payload, metadata);
+    assert.equal(result.manifest_hash, canonicalHash({ payload, metadata }));
+    assert.match(result.manifest_hash, /^[0-9a-f]{64}$/);
+    const dir = join(pool.candidatesDir, result.manifest_hash);
+    assert.deepEqual(readdirSync(dir).sort(), ['manifest.json', 'metadata.json', 'payload.json']);
+    assert.deepEqual(readJson(join(dir, 'payload.json')), payload);
+    const manifest = readJson<Record<string, unknown>>(join(dir, 'manifest.json'));
+    assert.equal(manifest.manifest_hash, result.manifest_hash);
+    assert.equal(manifest.strategy_hash, canonicalHash(payload));
+    assert.deepEqual(manifest.strategy, { name: 'sma-cross-spy', version: '1.0.0' });
+  });
+
+  it('key order does not change the hash, volatile keys do not either, content does', () => {
+    const payload = strategyPayload('1.0.0');
+    const reordered = Object.fromEntries(Object.entries(payload).reverse());
+    assert.equal(manifestHash(payload as never, metadata), manifestHash(reordered as never, metadata));
+    assert.equal(manifestHash(payload as never, metadata), manifestHash(payload as never, { ...metadata, proposed_at: 'yesterday' }));
+    assert.notEqual(manifestHash(payload as never, metadata), manifestHash(payload as never, { ...metadata, proposed_by: 'bob' }));
+  });
+
+  it('the same proposal twice gives one candidate and leaves the first untouched', () => {
+    const root = tempDir();
+    const first = new StrategyPool(root, () => new Date('2024-01-01T00:00:00Z')).propose(strategyPayload('1.0.0'), metadata);
+    const before = snapshot(root);
+    const second = new StrategyPool(root, () => new Date('2024-06-01T00:00:00Z')).propose(strategyPayload('1.0.0'), metadata);
+    assert.equal(second.manifest_hash, first.manifest_hash);
+    assert.equal(second.created, false);
+    assert.equal(second.manifest.proposed_at, '2024-01-01T00:00:00.000Z');
+    assert.deepEqual(snapshot(root), before);
+    assert.equal(readdirSync(join(root, 'candidates')).length, 1);
+  });
+
+  it('approve writes stable/<hash>/manifest.json once; a second approval keeps the first', () => {
+    const pool = new StrategyPool(tempDir());
+    const { manifest_hash } = pool.propose(strategyPayload('1.0.0'), metadata);
+    const first = pool.approve(manifest_hash, { approver: 'bob', note: 'ok' });
+    assert.equal(first.created, true);
+    assert.equal(first.manifest.approved_by, 'bob');
+    assert.ok(existsSync(join(pool.stableDir, manifest_hash, 'manifest.json')));
+    const again = pool.approve(manifest_hash, { approver: 'eve', note: 'again' });
+    assert.equal(again.created, false);
+    assert.equal(again.manifest.approved_by, 'bob');
+  });
+
+  it('lists candidates and stable versions, and reports (not trusts) stray entries', () => {
+    const pool = new StrategyPool(tempDir());
+    const a = pool.propose(strategyPayload('1.0.0'), metadata).manifest_hash;
+    pool.propose(strategyPayload('1.1.0'), metadata);
+    pool.approve(a, { approver: 'bob', note: '' });
+    mkdirSync(join(pool.candidatesDir, 'not-a-hash'));
+    const listing = pool.list();
+    assert.equal(listing.candidates.length, 2);
+    assert.deepEqual(listing.stable.map((s) => s.manifest_hash), [a]);
+    assert.equal(listing.problems.length, 1);
+    assert.match(listing.problems[0], /not-a-hash is not named by a manifest hash/);
+  });
+
+  it('refuses a candidate whose files were edited after proposal', () => {
+    const pool = new StrategyPool(tempDir());
+    const { manifest_hash } = pool.propose(strategyPayload('1.0.0'), metadata);
+    writeFileSync(join(pool.candidatesDir, manifest_hash, 'payload.json'), JSON.stringify(strategyPayload('6.6.6')));
+    assert.throws(() => pool.candidate(manifest_hash), (err: unknown) => err instanceof RefusedError && /altered after it was proposed/.test(err.message));
+    assert.throws(() => pool.approve(manifest_hash, { approver: 'bob', note: '' }), RefusedError);
+    assert.ok(!existsSync(join(pool.stableDir, manifest_hash)));
+  });
+
+  it('rejects payloads and metadata that fail the schema, naming the field', () => {
+    const root = tempDir();
+    const pool = new StrategyPool(root);
+    assert.throws(() => pool.propose({ version: '1' }, metadata), (err: unknown) => err instanceof InputError && /payload is invalid: name:/.test(err.message));
+    assert.throws(() => pool.propose(strategyPayload('1'), { description: 'x' }), (err: unknown) => err instanceof InputError && /proposed_by/.test(err.message));
+    assert.throws(() => pool.propose(strategyPayload('1'), { proposed_by: 'a', tags: 'x' }), /tags/);
+    assert.deepEqual(snapshot(root), {});
+  });
+});
+
+describe('hash arguments', () => {
+  it('accepts 64 hex characters or a prefix of at least 8, folding case', () => {
+    const full = 'ab'.repeat(32);
+    assert.equal(parseHashArgument(full.toUpperCase()), full);
+    assert.equal(parseHashArgument('abababab'), 'abababab');
+    assert.equal(parseHashArgument(' abababab\n'), 'abababab');
+  });
+
+  for (const bad of ['../x', '../../etc/passwd', 'abc', 'g'.repeat(64), 'a'.repeat(65), '', 'abababab/..', ' ', 'a b c d e f g h']) {
+    it(`refuses ${JSON.stringify(bad)} before building any path`, () => {
+      assert.throws(() => parseHashArgument(bad), (err: unknown) => err instanceof InputError && /not a manifest hash/.test(err.message));
+    });
+  }
+
+  it('resolves a unique prefix and refuses an ambiguous or unknown one', () => {
+    const known = ['aaaaaaaa' + '0'.repeat(56), 'aaaaaaab' + '0'.repeat(56)];
+    assert.equal(resolveHashPrefix('aaaaaaab', known, 'pool'), known[1]);
+    assert.throws(() => resolveHashPrefix('aaaaaaa', known, 'pool'), /ambiguous/);
+    assert.throws(() => resolveHashPrefix('bbbbbbbb', known, 'pool'), /No manifest bbbbbbbb in pool/);
+  });
+});
