@@ -1,0 +1,94 @@
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { CancelledError, InputError } from '../core/errors';
+import { shortHash } from '../core/hash';
+import type { Candidate } from '../core/pool/pool';
+import type { ReleaseService } from '../core/release';
+import { defaultActor } from './gitUser';
+
+/** Thrown when the user dismisses a picker: the command ends quietly. */
+function dismissed(): never {
+  throw new CancelledError('Dismissed.');
+}
+
+export const STRATEGY_GLOB = '**/{strategy.json,*.strategy.json}';
+
+export function isStrategyFile(uri: vscode.Uri | undefined): uri is vscode.Uri {
+  if (!uri || uri.scheme !== 'file') return false;
+  const name = basename(uri.fsPath);
+  return name === 'strategy.json' || name.endsWith('.strategy.json');
+}
+
+/** The strategy file a command acts on: its argument, the active editor's file, else a pick. */
+export async function pickStrategyFile(argument?: vscode.Uri): Promise<vscode.Uri> {
+  if (isStrategyFile(argument)) return argument;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (isStrategyFile(active)) return active;
+  const found = await vscode.workspace.findFiles(STRATEGY_GLOB, '**/{node_modules,artifacts}/**', 200);
+  if (found.length === 0) throw new InputError('No strategy.json or *.strategy.json in the workspace: create one (see examples/strategy.json).');
+  if (found.length === 1) return found[0];
+  const picked = await vscode.window.showQuickPick(
+    found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { placeHolder: 'Strategy file' },
+  );
+  return picked?.uri ?? dismissed();
+}
+
+export async function askActor(folder: vscode.WorkspaceFolder, prompt: string): Promise<string> {
+  const value = await vscode.window.showInputBox({
+    prompt,
+    value: await defaultActor(folder.uri.fsPath),
+    validateInput: (text) => (text.trim() ? undefined : 'A name is required: HISTORY records who did it.'),
+  });
+  return value?.trim() || dismissed();
+}
+
+export async function askNote(prompt: string, required = false): Promise<string> {
+  const value = await vscode.window.showInputBox({
+    prompt,
+    placeHolder: required ? 'Required' : 'Optional',
+    validateInput: (text) => (required && !text.trim() ? 'A note is required here.' : undefined),
+  });
+  return value === undefined ? dismissed() : value.trim();
+}
+
+export function candidateLabel(candidate: Candidate): string {
+  const { strategy } = candidate.manifest;
+  return `${strategy.name}@${strategy.version}`;
+}
+
+/** A candidate not yet published as stable (stable ones are offered too, marked). */
+export async function pickCandidate(release: ReleaseService): Promise<string> {
+  const { candidates } = release.listPool();
+  if (candidates.length === 0) throw new InputError('The strategy pool is empty: propose a strategy first.');
+  const items = [...candidates]
+    .sort((a, b) => b.manifest.proposed_at.localeCompare(a.manifest.proposed_at))
+    .map((candidate) => ({
+      label: candidateLabel(candidate),
+      description: shortHash(candidate.manifest.manifest_hash),
+      detail: `proposed by ${candidate.manifest.proposed_by} at ${candidate.manifest.proposed_at}${candidate.stable ? ` · stable, approved by ${candidate.stable.approved_by}` : ''}`,
+      hash: candidate.manifest.manifest_hash,
+    }));
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Candidate to approve and publish', matchOnDescription: true });
+  return picked?.hash ?? dismissed();
+}
+
+/** Where to roll back to: the previous version, or any version lower on the release stack. */
+export async function pickRollbackTarget(release: ReleaseService): Promise<string | undefined> {
+  const { stack } = await release.deploy.read();
+  if (stack.length < 2) throw new InputError('There is no earlier version to roll back to.');
+  const below = stack.slice(0, -1).reverse();
+  const items = below.map((item, index) => ({
+    label: `${item.strategy ? `${item.strategy.name}@${item.strategy.version}` : '(unnamed)'}`,
+    description: shortHash(item.manifest_hash) + (index === 0 ? ' · previous version' : ''),
+    hash: index === 0 ? undefined : item.manifest_hash,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Roll CURRENT back to' });
+  if (!picked) dismissed();
+  return picked.hash;
+}
+
+export async function confirm(message: string, action: string): Promise<void> {
+  const answer = await vscode.window.showWarningMessage(message, { modal: true }, action);
+  if (answer !== action) dismissed();
+}
