@@ -1,12 +1,17 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { InputError, isQraftError } from './core/errors';
-import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from './core/format';
-import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT, ReleaseService } from './core/release';
 import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { CONFIG_FILE_NAME } from './core/config';
+import { ENGINE_CHOICES, type EngineChoice } from './core/engines/select';
+import { InputError, isQraftError } from './core/errors';
+import { canaryFiles, precheckFiles } from './core/evidence';
+import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from './core/format';
+import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from './core/release';
+import { formatCanary, formatPrecheck } from './core/reportFormat';
+import { DEFAULT_REPORTS_DIR } from './core/reports/store';
+import { type QraftWorkspace, openWorkspace } from './core/workspace';
 
 type Format = 'text' | 'json';
-type Options = Record<string, string | boolean | undefined>;
+type Options = Record<string, string | boolean | string[] | undefined>;
 
 interface Outcome {
   json: unknown;
@@ -18,7 +23,7 @@ interface Subcommand {
   usage: string;
   summary: string;
   options: string[];
-  run(options: Options, release: () => ReleaseService): Promise<Outcome> | Outcome;
+  run(options: Options, workspace: () => QraftWorkspace, format: Format): Promise<Outcome> | Outcome;
 }
 
 const OPTION_TYPES = {
@@ -32,11 +37,24 @@ const OPTION_TYPES = {
   approver: { type: 'string' },
   note: { type: 'string' },
   force: { type: 'boolean' },
+  strategy: { type: 'string' },
+  prices: { type: 'string' },
+  symbol: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  engine: { type: 'string' },
+  python: { type: 'string' },
+  'base-cash': { type: 'string' },
+  'cash-ratio': { type: 'string' },
+  'reports-dir': { type: 'string' },
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
 
-const STORE_OPTIONS = ['pool-root', 'deploy-dir'];
+const STORE_OPTIONS = ['pool-root', 'deploy-dir', 'reports-dir', 'config', 'set'];
+const DATA_OPTIONS = ['strategy', 'prices', 'symbol', 'start', 'end'];
 
 function required(options: Options, name: string, subcommand: string): string {
   const value = options[name];
@@ -49,13 +67,75 @@ function optional(options: Options, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+function positiveNumber(options: Options, name: string): number | undefined {
+  const raw = optional(options, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InputError(`--${name} must be a positive number, not "${raw}".`);
+  return value;
+}
+
+function engineChoice(options: Options): EngineChoice {
+  const raw = optional(options, 'engine') ?? 'auto';
+  if (!(ENGINE_CHOICES as readonly string[]).includes(raw)) throw new InputError(`--engine must be one of ${ENGINE_CHOICES.join(', ')}, not "${raw}".`);
+  return raw as EngineChoice;
+}
+
+/** Step names on stderr while a long run works, when a person is watching a terminal. */
+function progressReporter(format: Format, what: string): ((step: string) => void) | undefined {
+  if (format !== 'text' || !process.stderr.isTTY) return undefined;
+  return (step) => process.stderr.write(`${what}: ${step}…\n`);
+}
+
+function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand: string) {
+  return {
+    strategyPath: required(options, 'strategy', subcommand),
+    pricesPath: required(options, 'prices', subcommand),
+    symbol: optional(options, 'symbol'),
+    start: optional(options, 'start'),
+    end: optional(options, 'end'),
+    config: workspace.config,
+    reportsDir: workspace.reportsDir,
+  };
+}
+
 const SUBCOMMANDS: Record<string, Subcommand> = {
+  precheck: {
+    usage: 'precheck --strategy strategy.json --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N]',
+    summary: 'Run the quality gates (consistency, cold_start, cost_sensitivity, leakage); exit 1 when one fails.',
+    options: [...DATA_OPTIONS, 'engine', 'python', 'base-cash', ...STORE_OPTIONS],
+    async run(options, workspace, format) {
+      const ws = workspace();
+      const saved = await precheckFiles({
+        ...evidenceRequest(options, ws, 'precheck'),
+        engine: engineChoice(options),
+        python: optional(options, 'python'),
+        cash: positiveNumber(options, 'base-cash'),
+        progress: progressReporter(format, 'precheck'),
+      });
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatPrecheck(saved.report, saved.path), exitCode: saved.report.passed ? 0 : 1 };
+    },
+  },
+  canary: {
+    usage: 'canary --strategy strategy.json --prices prices.csv [--cash-ratio R] [--base-cash N] [--start DATE] [--end DATE]',
+    summary: 'Paper-trade the recent window with small capital against CURRENT; exit 1 on a fail verdict.',
+    options: [...DATA_OPTIONS, 'cash-ratio', 'base-cash', ...STORE_OPTIONS],
+    async run(options, workspace, format) {
+      const ws = workspace();
+      const baseCash = positiveNumber(options, 'base-cash');
+      const cashRatio = positiveNumber(options, 'cash-ratio');
+      if (cashRatio !== undefined && cashRatio > 1) throw new InputError(`--cash-ratio must be at most 1, not ${cashRatio}.`);
+      const config = { ...ws.config, canary: { ...ws.config.canary, ...(baseCash ? { base_cash: baseCash } : {}), ...(cashRatio ? { cash_ratio: cashRatio } : {}) } };
+      const saved = await canaryFiles({ ...evidenceRequest(options, ws, 'canary'), config, release: ws.release, progress: progressReporter(format, 'canary') });
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatCanary(saved.report, saved.path), exitCode: saved.report.verdict === 'fail' ? 1 : 0 };
+    },
+  },
   propose: {
     usage: 'propose --payload strategy.json --metadata metadata.json',
-    summary: 'Put a strategy and its evidence into the pool as a content-addressed candidate.',
+    summary: 'Put a strategy and its evidence (latest precheck and canary) into the pool as a content-addressed candidate.',
     options: ['payload', 'metadata', ...STORE_OPTIONS],
-    run(options, release) {
-      const result = release().proposeFiles(required(options, 'payload', 'propose'), required(options, 'metadata', 'propose'));
+    run(options, workspace) {
+      const result = workspace().release.proposeFiles(required(options, 'payload', 'propose'), required(options, 'metadata', 'propose'));
       return { json: result, text: formatProposal(result) };
     },
   },
@@ -63,8 +143,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force]',
     summary: 'Approve a candidate as a stable version and make it CURRENT.',
     options: ['hash', 'approver', 'note', 'force', ...STORE_OPTIONS],
-    async run(options, release) {
-      const result = await release().approveAndPublish({
+    async run(options, workspace) {
+      const result = await workspace().release.approveAndPublish({
         hash: required(options, 'hash', 'approve-and-publish'),
         approver: required(options, 'approver', 'approve-and-publish'),
         note: optional(options, 'note'),
@@ -77,8 +157,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: 'current',
     summary: 'Show the live release.',
     options: STORE_OPTIONS,
-    async run(_options, release) {
-      const current = await release().current();
+    async run(_options, workspace) {
+      const current = await workspace().release.current();
       return { json: current, text: formatCurrent(current) };
     },
   },
@@ -86,8 +166,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: 'history',
     summary: 'Show every publish and rollback, newest first.',
     options: STORE_OPTIONS,
-    async run(_options, release) {
-      const history = await release().history();
+    async run(_options, workspace) {
+      const history = await workspace().release.history();
       return { json: history, text: formatHistory(history) };
     },
   },
@@ -95,8 +175,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: 'rollback [--to HASH] [--approver NAME] [--note TEXT]',
     summary: 'Return to the previous version, or to an earlier one with --to.',
     options: ['to', 'hash', 'approver', 'note', ...STORE_OPTIONS],
-    async run(options, release) {
-      const result = await release().rollback({
+    async run(options, workspace) {
+      const result = await workspace().release.rollback({
         to: optional(options, 'to') ?? optional(options, 'hash'),
         actor: optional(options, 'approver') ?? process.env.QRAFT_ACTOR ?? userInfo().username,
         note: optional(options, 'note'),
@@ -108,8 +188,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: 'verify',
     summary: 'Check the HISTORY hash chain and that CURRENT agrees with it.',
     options: STORE_OPTIONS,
-    async run(_options, release) {
-      const report = await release().verify();
+    async run(_options, workspace) {
+      const report = await workspace().release.verify();
       return { json: report, text: formatVerify(report), exitCode: report.ok ? 0 : 1 };
     },
   },
@@ -123,6 +203,9 @@ function helpText(): string {
     'Common options:',
     `  --pool-root DIR      strategy pool (default ${DEFAULT_POOL_ROOT})`,
     `  --deploy-dir DIR     CURRENT.json and HISTORY.json (default ${DEFAULT_DEPLOY_DIR})`,
+    `  --reports-dir DIR    precheck and canary reports (default ${DEFAULT_REPORTS_DIR})`,
+    `  --config FILE        gate thresholds, canary limits, approval policy (default ./${CONFIG_FILE_NAME} when present)`,
+    '  --set KEY=VALUE      override one setting, e.g. --set gates.consistency.tolerance=0.05 (repeatable)',
     '  --fmt text|json      output format (default text)',
     '',
     'Exit codes: 0 success, 1 failed gate or refused action, 2 bad input.',
@@ -168,12 +251,16 @@ export async function main(argv: string[]): Promise<number> {
         throw new InputError(`--${key} is not an option of qraft deploy ${name}.`);
       }
     }
-    const release = () =>
-      new ReleaseService({
-        poolRoot: resolve(optional(values, 'pool-root') ?? DEFAULT_POOL_ROOT),
-        deployDir: resolve(optional(values, 'deploy-dir') ?? DEFAULT_DEPLOY_DIR),
+    const workspace = () =>
+      openWorkspace({
+        root: process.cwd(),
+        poolRoot: optional(values, 'pool-root'),
+        deployDir: optional(values, 'deploy-dir'),
+        reportsDir: optional(values, 'reports-dir'),
+        configPath: optional(values, 'config'),
+        overrides: values.set,
       });
-    const outcome = await subcommand.run(values, release);
+    const outcome = await subcommand.run(values, workspace, format);
     process.stdout.write((format === 'json' ? JSON.stringify(outcome.json, null, 2) : outcome.text) + '\n');
     return outcome.exitCode ?? 0;
   } catch (err) {

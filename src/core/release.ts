@@ -4,7 +4,8 @@ import { DeployStore, type DeployWrite, type VerifyReport } from './deploy/store
 import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
 import { InputError, RefusedError } from './errors';
 import { parseHashArgument, resolveHashPrefix, shortHash } from './hash';
-import { readJsonFile, validate } from './json';
+import { canonicalHash, readJsonFile, validate } from './json';
+import { latestReport } from './reports/store';
 import { type Candidate, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
 import type { StableManifest } from './pool/schemas';
 
@@ -24,6 +25,8 @@ export interface ReleasePolicy {
 export interface ReleaseOptions {
   poolRoot: string;
   deployDir: string;
+  /** Where precheck and canary reports are saved; propose attaches the latest ones from here. */
+  reportsDir?: string;
   gates?: ApprovalGate[];
   policy?: Partial<ReleasePolicy>;
   now?: () => Date;
@@ -59,6 +62,10 @@ const ActorSchema = z
   .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
 const NoteSchema = z.string().trim().max(2000, 'must be at most 2000 characters');
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export const DEFAULT_POOL_ROOT = join('artifacts', 'pool');
 export const DEFAULT_DEPLOY_DIR = join('artifacts', 'deploy');
 
@@ -69,6 +76,7 @@ export const DEFAULT_DEPLOY_DIR = join('artifacts', 'deploy');
 export class ReleaseService {
   readonly pool: StrategyPool;
   readonly deploy: DeployStore;
+  readonly reportsDir?: string;
   private readonly gates: ApprovalGate[];
   private readonly policy: ReleasePolicy;
 
@@ -76,20 +84,43 @@ export class ReleaseService {
     const now = options.now ?? (() => new Date());
     this.pool = new StrategyPool(options.poolRoot, now);
     this.deploy = new DeployStore(options.deployDir, now);
+    this.reportsDir = options.reportsDir;
     this.gates = options.gates ?? [];
     this.policy = { forbidSelfApproval: false, ...options.policy };
   }
 
-  propose(payload: unknown, metadata: unknown): ProposeResult {
-    return this.pool.propose(payload, metadata);
+  /**
+   * Proposes a strategy document with its metadata. The latest precheck and canary reports for
+   * the same strategy (and data, when a fingerprint is given) are attached unless the metadata
+   * already names some.
+   */
+  propose(payload: unknown, metadata: unknown, options: { dataFingerprint?: string } = {}): ProposeResult {
+    return this.pool.propose(payload, this.withEvidence(payload, metadata, options.dataFingerprint));
+  }
+
+  private withEvidence(payload: unknown, metadata: unknown, dataFingerprint?: string): unknown {
+    if (!this.reportsDir || !isPlainObject(payload) || !isPlainObject(metadata)) return metadata;
+    const strategy_hash = canonicalHash(payload);
+    const attached: Record<string, unknown> = { ...metadata };
+    if (attached.precheck === undefined) {
+      const saved = latestReport(this.reportsDir, 'qraft.precheck', strategy_hash, dataFingerprint);
+      if (saved) {
+        attached.precheck = { report_hash: saved.report_hash, passed: saved.report.passed, strategy_hash, data_fingerprint: saved.report.data.fingerprint };
+      }
+    }
+    if (attached.canary === undefined) {
+      const saved = latestReport(this.reportsDir, 'qraft.canary', strategy_hash, dataFingerprint);
+      if (saved) attached.canary = { report_hash: saved.report_hash, verdict: saved.report.verdict };
+    }
+    return attached;
   }
 
   /** Reads payload and metadata JSON files (validated) and proposes them. */
-  proposeFiles(payloadPath: string, metadataPath: string): ProposeResult {
+  proposeFiles(payloadPath: string, metadataPath: string, options: { dataFingerprint?: string } = {}): ProposeResult {
     const payload = readJsonFile(payloadPath, z.unknown(), 'payload');
     const metadata = readJsonFile(metadataPath, z.unknown(), 'metadata');
     try {
-      return this.propose(payload, metadata);
+      return this.propose(payload, metadata, options);
     } catch (err) {
       if (err instanceof InputError) {
         throw new InputError(err.message.replace(/^payload /, `${payloadPath} `).replace(/^metadata /, `${metadataPath} `));

@@ -1,9 +1,8 @@
-import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { InputError } from '../core/errors';
-import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT, ReleaseService } from '../core/release';
+import { type QraftWorkspace, openWorkspace } from '../core/workspace';
 
-/** The workspace folder commands act on: the active editor's, else the only one, else a pick. */
+/** The workspace folder commands act on: the hint's or active editor's, else the only one, else a pick. */
 export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
   const fromHint = hint ?? vscode.window.activeTextEditor?.document.uri;
   const owner = fromHint ? vscode.workspace.getWorkspaceFolder(fromHint) : undefined;
@@ -14,26 +13,20 @@ export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.Wor
   return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder holding the Qraft artifacts' });
 }
 
-/** A setting that names a folder, resolved against the workspace folder when relative. */
-export function folderSetting(folder: vscode.WorkspaceFolder, key: string, fallback: string): string {
-  const value = vscode.workspace.getConfiguration('qraft', folder.uri).get<string>(key)?.trim() || fallback;
-  return isAbsolute(value) ? value : join(folder.uri.fsPath, value);
+function setting(folder: vscode.WorkspaceFolder, key: string): string | undefined {
+  return vscode.workspace.getConfiguration('qraft', folder.uri).get<string>(key)?.trim() || undefined;
 }
 
-export interface WorkspaceRelease {
+/** The folder's pool, deploy store, reports and config (qraft.config.json), from its settings. */
+export function workspaceFor(folder: vscode.WorkspaceFolder): QraftWorkspace {
+  return openWorkspace({ root: folder.uri.fsPath, poolRoot: setting(folder, 'poolRoot'), deployDir: setting(folder, 'deployDir'), reportsDir: setting(folder, 'reportsDir') });
+}
+
+export interface WorkspaceRelease extends QraftWorkspace {
   folder: vscode.WorkspaceFolder;
-  release: ReleaseService;
-}
-
-/** The release service for a workspace folder, configured from its settings. */
-export function releaseFor(folder: vscode.WorkspaceFolder): ReleaseService {
-  return new ReleaseService({
-    poolRoot: folderSetting(folder, 'poolRoot', DEFAULT_POOL_ROOT),
-    deployDir: folderSetting(folder, 'deployDir', DEFAULT_DEPLOY_DIR),
-  });
 }
 
 export async function pickRelease(hint?: vscode.Uri): Promise<WorkspaceRelease | undefined> {
   const folder = await pickWorkspaceFolder(hint);
-  return folder ? { folder, release: releaseFor(folder) } : undefined;
+  return folder ? { folder, ...workspaceFor(folder) } : undefined;
 }

@@ -28,6 +28,20 @@ export function exampleWorkspace(): string {
   return dir;
 }
 
+/**
+ * Writes a qraft.config.json that lets approval go ahead without an attached precheck: for tests
+ * of the deploy mechanics, which are not about the gates.
+ */
+export function allowUngatedApproval(dir: string): string {
+  writeJson(join(dir, 'qraft.config.json'), { approval: { require_precheck: false } });
+  return dir;
+}
+
+/** A copy of examples/ whose approvals do not need a precheck (see allowUngatedApproval). */
+export function ungatedWorkspace(): string {
+  return allowUngatedApproval(exampleWorkspace());
+}
+
 export function writeJson(path: string, value: unknown): string {
   writeFileSync(path, JSON.stringify(value, null, 2));
   return path;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryEntry } from '../../src/core/deploy/schemas';
-import { REPO_ROOT, cleanupTempDirs, exampleWorkspace, readJson, runCli, snapshot, tempDir } from '../support/fixtures';
+import { REPO_ROOT, cleanupTempDirs, ungatedWorkspace, readJson, runCli, snapshot, tempDir } from '../support/fixtures';
 
 function ok(args: string[], cwd: string): string {
   const run = runCli(args, cwd);
@@ -30,7 +30,7 @@ describe('qraft deploy CLI', () => {
   after(cleanupTempDirs);
 
   it('runs the README walkthrough in text: propose, publish twice, history, rollback, current', () => {
-    const ws = exampleWorkspace();
+    const ws = ungatedWorkspace();
     assert.match(ok(['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json'], ws), /Proposed: sma-cross-spy@1\.0\.0\n {2}manifest_hash {2}([0-9a-f]{64})/);
     const first = json<{ manifest_hash: string }>(['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json'], ws);
     assert.match(ok(['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json'], ws), /Already in the pool/);
@@ -48,7 +48,7 @@ describe('qraft deploy CLI', () => {
   });
 
   it('prints json for every subcommand', () => {
-    const ws = exampleWorkspace();
+    const ws = ungatedWorkspace();
     assert.equal(JSON.parse(ok(['deploy', 'current', '--fmt', 'json'], ws)), null);
     assert.deepEqual(JSON.parse(ok(['deploy', 'history', '--fmt', 'json'], ws)), []);
     const a = json<{ manifest_hash: string; created: boolean }>(['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json'], ws);
@@ -66,7 +66,7 @@ describe('qraft deploy CLI', () => {
   });
 
   it('exits 1 with one sentence on a refused action or a failed verify', () => {
-    const ws = exampleWorkspace();
+    const ws = ungatedWorkspace();
     const a = json<{ manifest_hash: string }>(['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json'], ws);
     ok(['deploy', 'approve-and-publish', '--hash', a.manifest_hash, '--approver', 'bob'], ws);
     const refused = runCli(['deploy', 'rollback'], ws);
@@ -88,7 +88,7 @@ describe('qraft deploy CLI', () => {
     let ws: string;
     let published: string;
     before(() => {
-      ws = exampleWorkspace();
+      ws = ungatedWorkspace();
       published = json<{ manifest_hash: string }>(['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json'], ws).manifest_hash;
       ok(['deploy', 'approve-and-publish', '--hash', published, '--approver', 'bob'], ws);
       writeFileSync(join(ws, 'malformed.json'), '{\n  "name": "x",\n  "version": \n}');

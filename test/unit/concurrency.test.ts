@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { replay, deriveCurrent } from '../../src/core/deploy/history';
 import { CurrentSchema, HistorySchema } from '../../src/core/deploy/schemas';
 import { ReleaseService } from '../../src/core/release';
-import { REPO_ROOT, cleanupTempDirs, runCli, runCliAsync, strategyPayload, tempDir } from '../support/fixtures';
+import { REPO_ROOT, allowUngatedApproval, cleanupTempDirs, runCli, runCliAsync, strategyPayload, tempDir } from '../support/fixtures';
 
 /** Proposes and approves `count` versions straight through the core; returns their hashes. */
 function seedPool(poolRoot: string, count: number): string[] {
@@ -43,7 +43,7 @@ describe('concurrent writers and crashes', function () {
   after(cleanupTempDirs);
 
   it('16 CLI processes publishing and rolling back at once lose no entry', async () => {
-    const root = tempDir();
+    const root = allowUngatedApproval(tempDir());
     const poolRoot = join(root, 'pool');
     const deployDir = join(root, 'deploy');
     const hashes = seedPool(poolRoot, 17);
@@ -80,7 +80,7 @@ describe('concurrent writers and crashes', function () {
     ['deploy:after-current', true],
   ] as const) {
     it(`a writer killed at ${failpoint} leaves valid files and a usable deploy dir`, async () => {
-      const root = tempDir();
+      const root = allowUngatedApproval(tempDir());
       const poolRoot = join(root, 'pool');
       const deployDir = join(root, 'deploy');
       const [a, b, c] = seedPool(poolRoot, 3);
@@ -115,7 +115,7 @@ describe('concurrent writers and crashes', function () {
   });
 
   it('a writer loop killed at random moments always leaves a sound deploy dir', async () => {
-    const root = tempDir();
+    const root = allowUngatedApproval(tempDir());
     const deployDir = join(root, 'deploy');
     const hashes = ['1', '2', '3', '4'].map((digit) => digit.repeat(64));
     for (let attempt = 0; attempt < 5; attempt += 1) {

@@ -12,7 +12,13 @@ export interface SelectedEngine {
 }
 
 /** Resolves --engine to a precise engine. NautilusTrader arrives with the Python bridge. */
-export async function selectPreciseEngine(choice: EngineChoice): Promise<SelectedEngine> {
+export interface EngineSelectionOptions {
+  /** Python interpreter for NautilusTrader. */
+  python?: string;
+  signal?: AbortSignal;
+}
+
+export async function selectPreciseEngine(choice: EngineChoice, _options: EngineSelectionOptions = {}): Promise<SelectedEngine> {
   if (choice === 'builtin') return { engine: builtinEngine };
   if (choice === 'auto') return { engine: builtinEngine, note: 'auto: the NautilusTrader bridge is not part of this build, so the built-in engine ran' };
   throw new InputError('The nautilus engine is not part of this build yet; use --engine builtin or auto.');

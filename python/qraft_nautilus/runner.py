@@ -1,0 +1,389 @@
+"""Runs a Qraft job through NautilusTrader's BacktestEngine.
+
+Setup: one simulated venue (SIM), a CASH account in USD holding the job's cash, one ``Equity``
+instrument per symbol (whole shares), LAST bars with the job's prices, and ``QraftStrategy``,
+which sizes and submits MARKET orders when every symbol's bar of a time step has arrived.
+Nautilus fills those orders at that bar's close; its fee model (``QraftFeeModel``) charges the
+commission plus the slippage as one fee, so the account's cash moves exactly as in Qraft's
+built-in engine, where the slippage is a worse price instead.
+
+Two Nautilus behaviours are neutralised on purpose:
+
+* Volume. A bar becomes four trade ticks with a quarter of its volume each, and a MARKET order
+  larger than that fills its rest one price increment worse. The bars are therefore fed with a
+  huge, constant volume (``FEED_VOLUME``) instead of the job's volume, so every order fills
+  whole at the close. Orders larger than a quarter of it are refused before the run.
+* The pre-trade risk check. Commands reach the venue through its message queue after
+  ``on_bar`` returns, so when the buys are checked the sells submitted just before them have
+  not settled and the free balance does not yet hold their proceeds. The risk engine is
+  bypassed; the strategy's own cash mirror does the affordability check (buys are cut to what
+  the cash covers, fees included), and the CASH account still refuses to go negative.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from .job import Job, QraftError
+
+VENUE = "SIM"
+# Volume given to every bar: a quarter of it (one trade tick) must exceed any order.
+FEED_VOLUME = 10_000_000_000_000.0  # 1e13 shares; NautilusTrader's Quantity holds up to ~3.4e13
+TICK_VOLUME = FEED_VOLUME / 4.0
+NS_PER_MS = 1_000_000
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split()).rstrip(".")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def round_to_lots(quantity: float, lot: int) -> float:
+    """Toward zero to whole lots; the 1e-9 nudge keeps 99.99999999 lots from losing a lot."""
+    lots = math.trunc(quantity / lot + (1e-9 if quantity >= 0 else -1e-9))
+    return float(lots * lot)
+
+
+class Mirror:
+    """Qraft's built-in sizing rules, kept in floats exactly as the TypeScript engine does.
+
+    ``orders_for(bar)`` returns the orders of one rebalance (sells first, then buys) as
+    (symbol index, signed quantity) pairs and updates the mirror's positions and cash.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.positions = [0.0] * len(job.symbols)
+        self.cash = job.cash
+        self.slip = job.costs.slip
+        self.rate = job.costs.commission_rate
+        self.min_commission = job.costs.min_commission
+
+    def commission_for(self, notional: float) -> float:
+        return max(self.min_commission, self.rate * notional)
+
+    def signal_bar(self, bar: int) -> int:
+        return bar if self.job.timing == "close" else bar - 1
+
+    def orders_for(self, bar: int) -> list[tuple[int, float]]:
+        job = self.job
+        signal = self.signal_bar(bar)
+        if signal < 0 or job.rebalance[signal] == 0:
+            return []
+        n = len(job.symbols)
+        prices = [job.close[s][bar] for s in range(n)]
+        positions = self.positions
+        equity = self.cash
+        for s in range(n):
+            equity += positions[s] * prices[s]
+        desired = [round_to_lots((job.weights[s][signal] * equity) / prices[s], job.lot_size) for s in range(n)]
+        orders: list[tuple[int, float]] = []
+        for s in range(n):
+            delta = desired[s] - positions[s]
+            if delta >= 0:
+                continue
+            executed = prices[s] * (1 - self.slip)
+            commission = self.commission_for(-delta * executed)
+            self.cash += -delta * executed - commission
+            positions[s] = desired[s]
+            orders.append((s, delta))
+        tolerance = 1e-9 * max(1.0, abs(equity))
+        for s in range(n):
+            delta = desired[s] - positions[s]
+            if delta <= 0:
+                continue
+            executed = prices[s] * (1 + self.slip)
+            if delta * executed + self.commission_for(delta * executed) > self.cash + tolerance:
+                affordable = min(
+                    self.cash / (executed * (1 + self.rate)),
+                    (self.cash - self.min_commission) / executed,
+                )
+                delta = float(math.floor(affordable / job.lot_size) * job.lot_size)
+                if delta <= 0:
+                    continue
+            commission = self.commission_for(delta * executed)
+            self.cash -= delta * executed + commission
+            positions[s] += delta
+            orders.append((s, delta))
+        return orders
+
+
+def _bar_spec(times_ms: list[int]) -> str:
+    """A bar specification matching the data's spacing (informational for EXTERNAL bars)."""
+    if len(times_ms) < 2:
+        return "1-DAY"
+    gaps = sorted(b - a for a, b in zip(times_ms, times_ms[1:]))
+    step = gaps[len(gaps) // 2]
+    for unit_ms, unit in ((86_400_000, "DAY"), (3_600_000, "HOUR"), (60_000, "MINUTE"), (1_000, "SECOND")):
+        if step >= unit_ms and step % unit_ms == 0:
+            # A week-end gap is not a 3-day bar: daily data is 1-DAY whatever the median says.
+            return f"{1 if unit == 'DAY' else step // unit_ms}-{unit}"
+    return "1-DAY"
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run the job; return the success document (raises QraftError on failure)."""
+    started = time.perf_counter()
+    try:
+        import nautilus_trader
+        import pandas as pd
+        from nautilus_trader.backtest.engine import BacktestEngine
+        from nautilus_trader.backtest.engine import BacktestEngineConfig
+        from nautilus_trader.backtest.models import FeeModel
+        from nautilus_trader.backtest.models import FillModel
+        from nautilus_trader.config import LoggingConfig
+        from nautilus_trader.config import RiskEngineConfig
+        from nautilus_trader.config import StrategyConfig
+        from nautilus_trader.model.currencies import USD
+        from nautilus_trader.model.data import BarType
+        from nautilus_trader.model.enums import AccountType
+        from nautilus_trader.model.enums import OmsType
+        from nautilus_trader.model.enums import OrderSide
+        from nautilus_trader.model.identifiers import InstrumentId
+        from nautilus_trader.model.identifiers import Symbol
+        from nautilus_trader.model.identifiers import Venue
+        from nautilus_trader.model.instruments import Equity
+        from nautilus_trader.model.objects import Money
+        from nautilus_trader.model.objects import Price
+        from nautilus_trader.model.objects import Quantity
+        from nautilus_trader.persistence.wranglers import BarDataWrangler
+        from nautilus_trader.trading.strategy import Strategy
+    except ImportError as exc:
+        raise QraftError("nautilus_missing", f"nautilus_trader cannot be imported ({exc}).") from exc
+
+    n_symbols = len(job.symbols)
+    slip = job.costs.slip
+    rate = job.costs.commission_rate
+    min_commission = job.costs.min_commission
+
+    class QraftFeeModel(FeeModel):
+        """Commission max(min, rate x executed notional) plus slippage slip x notional, as one fee.
+
+        executed = fill price x (1 + slip) for buys, x (1 - slip) for sells: the commission is on
+        the slipped notional, as in the built-in engine, so cash matches it to the cent.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: dict[str, tuple[float, float]] = {}
+
+        def get_commission(self, order, fill_qty, fill_px, instrument):  # noqa: ANN001
+            quantity = fill_qty.as_double()
+            price = fill_px.as_double()
+            sign = 1.0 if order.side == OrderSide.BUY else -1.0
+            executed_notional = quantity * price * (1.0 + sign * slip)
+            commission = max(min_commission, rate * executed_notional)
+            slippage = quantity * price * slip
+            self.parts[order.client_order_id.value] = (commission, slippage)
+            return Money(commission + slippage, instrument.quote_currency)
+
+    venue = Venue(VENUE)
+    precision = job.price_precision
+    increment = Price(10.0**-precision, precision)
+    instruments = []
+    for i, symbol in enumerate(job.symbols):
+        # Internal tickers keep any user symbol (spaces, dots, unicode) out of Nautilus identifiers.
+        ticker = f"Q{i}"
+        instruments.append(
+            Equity(
+                instrument_id=InstrumentId(Symbol(ticker), venue),
+                raw_symbol=Symbol(ticker),
+                currency=USD,
+                price_precision=precision,
+                price_increment=increment,
+                lot_size=Quantity.from_int(1),
+                ts_event=0,
+                ts_init=0,
+                maker_fee=None,
+                taker_fee=None,
+            ),
+        )
+
+    spec = _bar_spec(job.times)
+    bar_types = [BarType.from_str(f"{inst.id}-{spec}-LAST-EXTERNAL") for inst in instruments]
+    index = pd.to_datetime(pd.Series(job.times, dtype="int64"), unit="ms", utc=True)
+    index = pd.DatetimeIndex(index, name="timestamp")
+    ts_to_bar = {t * NS_PER_MS: bar for bar, t in enumerate(job.times)}
+
+    try:
+        config = BacktestEngineConfig(
+            trader_id="QRAFT-001",
+            logging=LoggingConfig(log_level="ERROR", bypass_logging=True),
+            risk_engine=RiskEngineConfig(bypass=True),
+            run_analysis=False,
+        )
+        engine = BacktestEngine(config=config)
+        fee_model = QraftFeeModel()
+        engine.add_venue(
+            venue=venue,
+            oms_type=OmsType.NETTING,
+            account_type=AccountType.CASH,
+            starting_balances=[Money(job.cash, USD)],
+            base_currency=USD,
+            fill_model=FillModel(prob_fill_on_limit=1.0, prob_slippage=0.0, random_seed=1),
+            fee_model=fee_model,
+            bar_execution=True,
+        )
+        for inst in instruments:
+            engine.add_instrument(inst)
+        for s, (inst, bar_type) in enumerate(zip(instruments, bar_types)):
+            opens, highs, lows, closes = job.open[s], job.high[s], job.low[s], job.close[s]
+            # Nautilus requires low <= open, close <= high: widen the range where the data does not.
+            frame = pd.DataFrame(
+                {
+                    "open": opens,
+                    "high": [max(o, h, l, c) for o, h, l, c in zip(opens, highs, lows, closes)],
+                    "low": [min(o, h, l, c) for o, h, l, c in zip(opens, highs, lows, closes)],
+                    "close": closes,
+                    "volume": FEED_VOLUME,
+                },
+                index=index,
+            )
+            bars = BarDataWrangler(bar_type, inst).process(frame)
+            engine.add_data(bars, sort=(s == n_symbols - 1))
+    except QraftError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise QraftError("nautilus_error", f"NautilusTrader setup failed: {type(exc).__name__}: {_clip(str(exc))}") from exc
+
+    mirror = Mirror(job)
+    instrument_ids = [inst.id for inst in instruments]
+    symbol_of = {inst.id.value: job.symbols[i] for i, inst in enumerate(instruments)}
+
+    class QraftStrategy(Strategy):
+        """Buffers the bars of one timestamp; when all symbols are in, rebalances like Qraft."""
+
+        def __init__(self) -> None:
+            super().__init__(StrategyConfig(strategy_id="QRAFT-001", order_id_tag="001"))
+            self.current_ts = -1
+            self.seen = 0
+            self.submitted = 0
+            self.fills: list[Any] = []
+            self.problems: list[str] = []
+            self.max_cash_gap = 0.0
+
+        def on_start(self) -> None:
+            for bar_type in bar_types:
+                self.subscribe_bars(bar_type)
+
+        def on_bar(self, bar) -> None:  # noqa: ANN001
+            ts = bar.ts_event
+            if ts != self.current_ts:
+                self.current_ts = ts
+                self.seen = 0
+            self.seen += 1
+            if self.seen != n_symbols:
+                return
+            bar_index = ts_to_bar[ts]
+            signal = mirror.signal_bar(bar_index)
+            if signal < 0 or job.rebalance[signal] == 0:
+                return
+            self._check_cash()
+            for s, delta in mirror.orders_for(bar_index):
+                quantity = abs(delta)
+                if quantity >= TICK_VOLUME:
+                    raise QraftError(
+                        "unsupported",
+                        f"An order for {quantity:g} shares of {job.symbols[s]} at bar {bar_index} exceeds the simulated bar volume.",
+                    )
+                order = self.order_factory.market(
+                    instrument_id=instrument_ids[s],
+                    order_side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
+                    quantity=Quantity.from_int(int(quantity)),
+                )
+                self.submit_order(order)
+                self.submitted += 1
+
+        def _check_cash(self) -> None:
+            # The previous rebalance has settled by now: compare Nautilus's cash with the mirror's.
+            account = self.portfolio.account(venue)
+            if account is not None:
+                balance = account.balance_total(USD)
+                if balance is not None:
+                    self.max_cash_gap = max(self.max_cash_gap, abs(balance.as_double() - mirror.cash))
+
+        def on_order_filled(self, event) -> None:  # noqa: ANN001
+            self.fills.append(event)
+
+        def on_order_rejected(self, event) -> None:  # noqa: ANN001
+            self.problems.append(f"order {event.client_order_id} rejected: {event.reason}")
+
+        def on_order_denied(self, event) -> None:  # noqa: ANN001
+            self.problems.append(f"order {event.client_order_id} denied: {event.reason}")
+
+    strategy = QraftStrategy()
+
+    setup_ms = (time.perf_counter() - started) * 1000.0
+    try:
+        engine.add_strategy(strategy)
+        run_started = time.perf_counter()
+        engine.run()
+        run_ms = (time.perf_counter() - run_started) * 1000.0
+    except QraftError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        cause = exc.__cause__ if isinstance(exc.__cause__, QraftError) else None
+        if cause is not None:
+            raise cause from exc
+        raise QraftError("nautilus_error", f"NautilusTrader failed during the run: {type(exc).__name__}: {_clip(str(exc))}") from exc
+
+    try:
+        if strategy.problems:
+            raise QraftError("nautilus_error", f"NautilusTrader did not fill every order: {_clip(strategy.problems[0])}.")
+        filled_orders = {event.client_order_id.value for event in strategy.fills}
+        if len(filled_orders) != strategy.submitted or len(strategy.fills) != strategy.submitted:
+            raise QraftError(
+                "nautilus_error",
+                f"NautilusTrader filled {len(strategy.fills)} times for {strategy.submitted} orders "
+                "(the run stopped early or split an order; rerun with QRAFT_DEBUG=1 for details).",
+            )
+        account = engine.cache.account_for_venue(venue)
+        final_balance = account.balance_total(USD).as_double()
+        fills = []
+        positions = [0] * n_symbols
+        for event in strategy.fills:
+            bar_index = ts_to_bar.get(event.ts_event)
+            if bar_index is None:
+                raise QraftError("nautilus_error", f"NautilusTrader reported a fill at {event.ts_event} ns, which is no bar's time.")
+            symbol = symbol_of[event.instrument_id.value]
+            quantity = int(event.last_qty.as_double())
+            price = event.last_px.as_double()
+            buy = event.order_side == OrderSide.BUY
+            commission, slippage = fee_model.parts[event.client_order_id.value]
+            positions[job.symbols.index(symbol)] += quantity if buy else -quantity
+            fills.append(
+                {
+                    "bar": bar_index,
+                    "symbol": symbol,
+                    "side": "BUY" if buy else "SELL",
+                    "quantity": quantity,
+                    "price": price,
+                    "commission": event.commission.as_double(),
+                    "ts": event.ts_event // NS_PER_MS,
+                    "executed_price": price * (1 + slip if buy else 1 - slip),
+                    "broker_commission": commission,
+                    "slippage": slippage,
+                },
+            )
+    finally:
+        try:
+            engine.dispose()
+        except Exception:  # noqa: BLE001
+            pass
+
+    return {
+        "ok": True,
+        "nautilus_trader": nautilus_trader.__version__,
+        "fills": fills,
+        "final_balance": final_balance,
+        "final_positions": dict(zip(job.symbols, positions)),
+        "model_final_cash": mirror.cash,
+        "max_cash_gap": strategy.max_cash_gap,
+        "bars": job.bars,
+        "price_precision": job.price_precision,
+        "setup_ms": round(setup_ms, 3),
+        "run_ms": round(run_ms, 3),
+        "elapsed_ms": round((time.perf_counter() - started) * 1000.0, 3),
+    }

@@ -1,0 +1,58 @@
+import type { PriceFrame } from '../data/frame';
+import type { Strategy } from '../strategy/schema';
+import { crossSides } from './averages';
+import { buyAndHoldTargets } from './buyAndHold';
+import { meanReversionSides } from './meanReversion';
+import { momentumTargets } from './momentum';
+import { changeFlags } from './rebalance';
+import { rsiSides } from './rsi';
+import { type Sides, equalWeightLeg, weightsFromSides } from './sizing';
+import type { SignalContext, TargetWeights } from './types';
+import { weightsFileTargets } from './weightsFile';
+
+export type { SignalContext, TargetWeights } from './types';
+
+/**
+ * Per-symbol signals: each symbol is its own sleeve of gross/N, long at +gross/N, the short side
+ * at −gross/N (0 without allow_short), flat at 0.
+ */
+function perSymbolTargets(frame: PriceFrame, sizing: Strategy['sizing'], fillSides: (close: Float64Array, sides: Sides) => void): TargetWeights {
+  const bars = frame.times.length;
+  const leg = equalWeightLeg(sizing, frame.symbols.length);
+  const sides = new Int8Array(bars);
+  const weights = frame.close.map((close) => {
+    fillSides(close, sides);
+    return weightsFromSides(sides, leg, bars);
+  });
+  return { weights, rebalance: changeFlags(weights, bars) };
+}
+
+/**
+ * Target weights per symbol and bar for the strategy's signal. weights[i][t] depends on closes up
+ * to and including bar t only, so the targets of a frame truncated at k equal the first k bars of
+ * the full run (the leakage gate checks exactly this).
+ */
+export function computeTargets(strategy: Strategy, ctx: SignalContext): TargetWeights {
+  const { frame } = ctx;
+  const { signal, sizing } = strategy;
+  const bars = frame.times.length;
+  switch (signal.type) {
+    case 'buy_and_hold':
+      return buyAndHoldTargets(frame, sizing);
+    case 'sma_cross':
+    case 'ema_cross':
+      return perSymbolTargets(frame, sizing, crossSides(signal, bars));
+    case 'mean_reversion':
+      return perSymbolTargets(frame, sizing, meanReversionSides(signal, bars));
+    case 'rsi':
+      return perSymbolTargets(frame, sizing, rsiSides(signal, bars));
+    case 'momentum':
+      return momentumTargets(frame, signal, sizing);
+    case 'weights':
+      return weightsFileTargets(signal.file, sizing, ctx);
+    default: {
+      const unknown: never = signal;
+      throw new Error(`unknown signal type ${(unknown as { type: string }).type}`);
+    }
+  }
+}
