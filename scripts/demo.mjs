@@ -19,9 +19,13 @@ function qraft(...args) {
 }
 
 const hashOf = (out) => JSON.parse(out).manifest_hash;
+qraft('deploy', 'precheck', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv');
+qraft('deploy', 'canary', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv');
 const first = hashOf(qraft('deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json', '--fmt', 'json'));
-const second = hashOf(qraft('deploy', 'propose', '--payload', 'payload.json', '--metadata', 'metadata.json', '--fmt', 'json'));
 qraft('deploy', 'approve-and-publish', '--hash', first.slice(0, 12), '--approver', 'bob', '--note', 'first release');
+qraft('deploy', 'precheck', '--strategy', 'payload.json', '--prices', 'prices/SPY.csv');
+qraft('deploy', 'canary', '--strategy', 'payload.json', '--prices', 'prices/SPY.csv', '--set', 'canary.max_drawdown=0.25');
+const second = hashOf(qraft('deploy', 'propose', '--payload', 'payload.json', '--metadata', 'metadata.json', '--fmt', 'json'));
 qraft('deploy', 'approve-and-publish', '--hash', second.slice(0, 12), '--approver', 'bob', '--note', 'slower averages');
 qraft('deploy', 'history');
 qraft('deploy', 'rollback', '--approver', 'carol', '--note', '1.1.0 trades too late');

@@ -228,7 +228,8 @@ export async function main(argv: string[]): Promise<number> {
       parsed = parseArgs({ args: argv, options: OPTION_TYPES, allowPositionals: true, strict: true });
     } catch (err) {
       const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
-      const reason = unknown ? `Unknown option ${unknown[1]}` : (err as Error).message.replace(/\.$/, '');
+      // parseArgs explains some errors over several lines; the CLI prints one sentence.
+      const reason = unknown ? `Unknown option ${unknown[1]}` : (err as Error).message.split('\n')[0].replace(/\.$/, '');
       throw new InputError(`${reason}. Run "qraft deploy --help" for the options.`);
     }
     const { values, positionals } = parsed;

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from decimal import Decimal
 from typing import Any
 
 from .job import Job, QraftError
@@ -33,6 +34,8 @@ VENUE = "SIM"
 FEED_VOLUME = 10_000_000_000_000.0  # 1e13 shares; NautilusTrader's Quantity holds up to ~3.4e13
 TICK_VOLUME = FEED_VOLUME / 4.0
 NS_PER_MS = 1_000_000
+# Largest fee trim allowed to absorb Nautilus's cent rounding (see QraftFeeModel).
+MAX_TRIM = Decimal("1.00")
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -162,22 +165,40 @@ def run_job(job: Job) -> dict[str, Any]:
         """Commission max(min, rate x executed notional) plus slippage slip x notional, as one fee.
 
         executed = fill price x (1 + slip) for buys, x (1 - slip) for sells: the commission is on
-        the slipped notional, as in the built-in engine, so cash matches it to the cent.
+        the slipped notional, as in the built-in engine, so cash follows it. Nautilus books cash
+        in cents (fee and notional each rounded half away from zero), so its balance drifts from
+        the float model by a fraction of a cent per fill. When that drift alone would take the
+        cash below zero on a buy the model can afford, the fee is trimmed to what is left (at
+        most MAX_TRIM; the trims are reported) instead of letting Nautilus stop the run.
         """
 
         def __init__(self) -> None:
             super().__init__()
             self.parts: dict[str, tuple[float, float]] = {}
+            self.account = None
+            self.trims = 0
+            self.trimmed = Decimal(0)
 
         def get_commission(self, order, fill_qty, fill_px, instrument):  # noqa: ANN001
             quantity = fill_qty.as_double()
             price = fill_px.as_double()
-            sign = 1.0 if order.side == OrderSide.BUY else -1.0
-            executed_notional = quantity * price * (1.0 + sign * slip)
+            buy = order.side == OrderSide.BUY
+            executed_notional = quantity * price * (1.0 + slip if buy else 1.0 - slip)
             commission = max(min_commission, rate * executed_notional)
             slippage = quantity * price * slip
             self.parts[order.client_order_id.value] = (commission, slippage)
-            return Money(commission + slippage, instrument.quote_currency)
+            fee = Money(commission + slippage, USD)
+            if buy:
+                if self.account is None:
+                    self.account = engine.cache.account_for_venue(venue)
+                balance = self.account.balance_total(USD).as_decimal()
+                cost = Money(fill_px.as_decimal() * fill_qty.as_decimal(), USD).as_decimal()
+                left = balance - cost
+                if left - fee.as_decimal() < 0 <= left and fee.as_decimal() - left <= MAX_TRIM:
+                    self.trims += 1
+                    self.trimmed += fee.as_decimal() - left
+                    fee = Money(left, USD)
+            return fee
 
     venue = Venue(VENUE)
     precision = job.price_precision
@@ -381,6 +402,8 @@ def run_job(job: Job) -> dict[str, Any]:
         "final_positions": dict(zip(job.symbols, positions)),
         "model_final_cash": mirror.cash,
         "max_cash_gap": strategy.max_cash_gap,
+        "fee_trims": fee_model.trims,
+        "fee_trimmed": float(fee_model.trimmed),
         "bars": job.bars,
         "price_precision": job.price_precision,
         "setup_ms": round(setup_ms, 3),

@@ -7,6 +7,8 @@ import { join, relative, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 export const EXAMPLES = join(REPO_ROOT, 'examples');
+/** Real daily prices (copied from ../shared/data with its SOURCES.md, so a fresh clone has them). */
+export const DAILY = join(REPO_ROOT, 'test', 'data', 'daily');
 
 const made: string[] = [];
 
