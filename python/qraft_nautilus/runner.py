@@ -34,8 +34,9 @@ VENUE = "SIM"
 FEED_VOLUME = 10_000_000_000_000.0  # 1e13 shares; NautilusTrader's Quantity holds up to ~3.4e13
 TICK_VOLUME = FEED_VOLUME / 4.0
 NS_PER_MS = 1_000_000
-# Largest fee trim allowed to absorb Nautilus's cent rounding (see QraftFeeModel).
-MAX_TRIM = Decimal("1.00")
+# Largest change error-diffusion rounding may make to a fee (see QraftFeeModel); it needs at
+# most 1.5 cents (1 cent when prices have at most 2 decimals).
+MAX_FEE_ADJUSTMENT = Decimal("0.02")
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -53,7 +54,7 @@ class Mirror:
     """Qraft's built-in sizing rules, kept in floats exactly as the TypeScript engine does.
 
     ``orders_for(bar)`` returns the orders of one rebalance (sells first, then buys) as
-    (symbol index, signed quantity) pairs and updates the mirror's positions and cash.
+    (symbol index, signed quantity, model cash after the fill) and updates positions and cash.
     """
 
     def __init__(self, job: Job) -> None:
@@ -70,7 +71,7 @@ class Mirror:
     def signal_bar(self, bar: int) -> int:
         return bar if self.job.timing == "close" else bar - 1
 
-    def orders_for(self, bar: int) -> list[tuple[int, float]]:
+    def orders_for(self, bar: int) -> list[tuple[int, float, float]]:
         job = self.job
         signal = self.signal_bar(bar)
         if signal < 0 or job.rebalance[signal] == 0:
@@ -82,7 +83,7 @@ class Mirror:
         for s in range(n):
             equity += positions[s] * prices[s]
         desired = [round_to_lots((job.weights[s][signal] * equity) / prices[s], job.lot_size) for s in range(n)]
-        orders: list[tuple[int, float]] = []
+        orders: list[tuple[int, float, float]] = []
         for s in range(n):
             delta = desired[s] - positions[s]
             if delta >= 0:
@@ -91,7 +92,7 @@ class Mirror:
             commission = self.commission_for(-delta * executed)
             self.cash += -delta * executed - commission
             positions[s] = desired[s]
-            orders.append((s, delta))
+            orders.append((s, delta, self.cash))
         tolerance = 1e-9 * max(1.0, abs(equity))
         for s in range(n):
             delta = desired[s] - positions[s]
@@ -109,7 +110,7 @@ class Mirror:
             commission = self.commission_for(delta * executed)
             self.cash -= delta * executed + commission
             positions[s] += delta
-            orders.append((s, delta))
+            orders.append((s, delta, self.cash))
         return orders
 
 
@@ -121,7 +122,7 @@ def _bar_spec(times_ms: list[int]) -> str:
     step = gaps[len(gaps) // 2]
     for unit_ms, unit in ((86_400_000, "DAY"), (3_600_000, "HOUR"), (60_000, "MINUTE"), (1_000, "SECOND")):
         if step >= unit_ms and step % unit_ms == 0:
-            # A week-end gap is not a 3-day bar: daily data is 1-DAY whatever the median says.
+            # Whole days (daily, weekly, ...) are all called 1-DAY; Nautilus does not check it.
             return f"{1 if unit == 'DAY' else step // unit_ms}-{unit}"
     return "1-DAY"
 
@@ -165,40 +166,54 @@ def run_job(job: Job) -> dict[str, Any]:
         """Commission max(min, rate x executed notional) plus slippage slip x notional, as one fee.
 
         executed = fill price x (1 + slip) for buys, x (1 - slip) for sells: the commission is on
-        the slipped notional, as in the built-in engine, so cash follows it. Nautilus books cash
-        in cents (fee and notional each rounded half away from zero), so its balance drifts from
-        the float model by a fraction of a cent per fill. When that drift alone would take the
-        cash below zero on a buy the model can afford, the fee is trimmed to what is left (at
-        most MAX_TRIM; the trims are reported) instead of letting Nautilus stop the run.
+        the slipped notional, as in the built-in engine, so the cash moves as it does there.
+
+        Nautilus books cash in cents (the notional and the fee are each rounded), so plain
+        rounding lets its balance drift from the float model by a random walk of half-cents,
+        which after a few hundred fills can take a buy that the model just affords below zero;
+        a CASH account then stops the run. The fee is therefore rounded by error diffusion: the
+        cent amount that leaves the account holding the model's cash after this fill, rounded to
+        the cent. It stays within MAX_FEE_ADJUSTMENT of commission + slippage (else plain
+        rounding is used and counted), and the balance never goes below zero when the model's
+        cash does not.
         """
 
         def __init__(self) -> None:
             super().__init__()
             self.parts: dict[str, tuple[float, float]] = {}
+            self.expected_cash: dict[str, float] = {}
             self.account = None
-            self.trims = 0
-            self.trimmed = Decimal(0)
+            self.max_adjustment = Decimal(0)
+            self.untracked = 0
 
         def get_commission(self, order, fill_qty, fill_px, instrument):  # noqa: ANN001
-            quantity = fill_qty.as_double()
-            price = fill_px.as_double()
+            # as_decimal, not as_double: the latter divides the fixed-point raw value and can
+            # give 60124.99999999999 for 60125.
+            quantity = float(fill_qty.as_decimal())
+            price = float(fill_px.as_decimal())
             buy = order.side == OrderSide.BUY
             executed_notional = quantity * price * (1.0 + slip if buy else 1.0 - slip)
             commission = max(min_commission, rate * executed_notional)
             slippage = quantity * price * slip
-            self.parts[order.client_order_id.value] = (commission, slippage)
+            key = order.client_order_id.value
+            self.parts[key] = (commission, slippage)
             fee = Money(commission + slippage, USD)
-            if buy:
-                if self.account is None:
-                    self.account = engine.cache.account_for_venue(venue)
-                balance = self.account.balance_total(USD).as_decimal()
-                cost = Money(fill_px.as_decimal() * fill_qty.as_decimal(), USD).as_decimal()
-                left = balance - cost
-                if left - fee.as_decimal() < 0 <= left and fee.as_decimal() - left <= MAX_TRIM:
-                    self.trims += 1
-                    self.trimmed += fee.as_decimal() - left
-                    fee = Money(left, USD)
-            return fee
+            expected = self.expected_cash.pop(key, None)
+            if expected is None:
+                self.untracked += 1
+                return fee
+            if self.account is None:
+                self.account = engine.cache.account_for_venue(venue)
+            balance = self.account.balance_total(USD).as_decimal()
+            notional = Money(fill_px.as_decimal() * fill_qty.as_decimal(), USD).as_decimal()
+            target = Money(expected, USD).as_decimal()
+            diffused = balance + (-notional if buy else notional) - target
+            adjustment = abs(diffused - fee.as_decimal())
+            if diffused < 0 or adjustment > MAX_FEE_ADJUSTMENT:
+                self.untracked += 1
+                return fee
+            self.max_adjustment = max(self.max_adjustment, adjustment)
+            return Money(diffused, USD)
 
     venue = Venue(VENUE)
     precision = job.price_precision
@@ -281,6 +296,7 @@ def run_job(job: Job) -> dict[str, Any]:
             self.current_ts = -1
             self.seen = 0
             self.submitted = 0
+            self.ordered: dict[str, int] = {}  # client order id -> quantity
             self.fills: list[Any] = []
             self.problems: list[str] = []
             self.max_cash_gap = 0.0
@@ -302,7 +318,7 @@ def run_job(job: Job) -> dict[str, Any]:
             if signal < 0 or job.rebalance[signal] == 0:
                 return
             self._check_cash()
-            for s, delta in mirror.orders_for(bar_index):
+            for s, delta, cash_after in mirror.orders_for(bar_index):
                 quantity = abs(delta)
                 if quantity >= TICK_VOLUME:
                     raise QraftError(
@@ -314,6 +330,8 @@ def run_job(job: Job) -> dict[str, Any]:
                     order_side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
                     quantity=Quantity.from_int(int(quantity)),
                 )
+                fee_model.expected_cash[order.client_order_id.value] = cash_after
+                self.ordered[order.client_order_id.value] = int(quantity)
                 self.submit_order(order)
                 self.submitted += 1
 
@@ -323,7 +341,7 @@ def run_job(job: Job) -> dict[str, Any]:
             if account is not None:
                 balance = account.balance_total(USD)
                 if balance is not None:
-                    self.max_cash_gap = max(self.max_cash_gap, abs(balance.as_double() - mirror.cash))
+                    self.max_cash_gap = max(self.max_cash_gap, abs(float(balance.as_decimal()) - mirror.cash))
 
         def on_order_filled(self, event) -> None:  # noqa: ANN001
             self.fills.append(event)
@@ -335,65 +353,88 @@ def run_job(job: Job) -> dict[str, Any]:
             self.problems.append(f"order {event.client_order_id} denied: {event.reason}")
 
     strategy = QraftStrategy()
-
     setup_ms = (time.perf_counter() - started) * 1000.0
     try:
-        engine.add_strategy(strategy)
-        run_started = time.perf_counter()
-        engine.run()
-        run_ms = (time.perf_counter() - run_started) * 1000.0
-    except QraftError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        cause = exc.__cause__ if isinstance(exc.__cause__, QraftError) else None
-        if cause is not None:
-            raise cause from exc
-        raise QraftError("nautilus_error", f"NautilusTrader failed during the run: {type(exc).__name__}: {_clip(str(exc))}") from exc
-
-    try:
-        if strategy.problems:
-            raise QraftError("nautilus_error", f"NautilusTrader did not fill every order: {_clip(strategy.problems[0])}.")
-        filled_orders = {event.client_order_id.value for event in strategy.fills}
-        if len(filled_orders) != strategy.submitted or len(strategy.fills) != strategy.submitted:
+        try:
+            engine.add_strategy(strategy)
+            run_started = time.perf_counter()
+            engine.run()
+            run_ms = (time.perf_counter() - run_started) * 1000.0
+        except QraftError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if isinstance(exc.__cause__, QraftError):
+                raise exc.__cause__ from exc
             raise QraftError(
                 "nautilus_error",
-                f"NautilusTrader filled {len(strategy.fills)} times for {strategy.submitted} orders "
-                "(the run stopped early or split an order; rerun with QRAFT_DEBUG=1 for details).",
-            )
-        account = engine.cache.account_for_venue(venue)
-        final_balance = account.balance_total(USD).as_double()
-        fills = []
-        positions = [0] * n_symbols
-        for event in strategy.fills:
-            bar_index = ts_to_bar.get(event.ts_event)
-            if bar_index is None:
-                raise QraftError("nautilus_error", f"NautilusTrader reported a fill at {event.ts_event} ns, which is no bar's time.")
-            symbol = symbol_of[event.instrument_id.value]
-            quantity = int(event.last_qty.as_double())
-            price = event.last_px.as_double()
-            buy = event.order_side == OrderSide.BUY
-            commission, slippage = fee_model.parts[event.client_order_id.value]
-            positions[job.symbols.index(symbol)] += quantity if buy else -quantity
-            fills.append(
-                {
-                    "bar": bar_index,
-                    "symbol": symbol,
-                    "side": "BUY" if buy else "SELL",
-                    "quantity": quantity,
-                    "price": price,
-                    "commission": event.commission.as_double(),
-                    "ts": event.ts_event // NS_PER_MS,
-                    "executed_price": price * (1 + slip if buy else 1 - slip),
-                    "broker_commission": commission,
-                    "slippage": slippage,
-                },
-            )
+                f"NautilusTrader failed during the run: {type(exc).__name__}: {_clip(str(exc))}",
+            ) from exc
+        return _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, started, setup_ms, run_ms)
     finally:
         try:
             engine.dispose()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - nothing useful to report after the results are in
             pass
 
+
+def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, started, setup_ms, run_ms):  # noqa: ANN001, ANN202, PLR0913
+    """Turn the strategy's OrderFilled events and the account into the output document."""
+    import nautilus_trader
+    from nautilus_trader.model.currencies import USD
+    from nautilus_trader.model.enums import OrderSide
+
+    slip = job.costs.slip
+    if strategy.problems:
+        raise QraftError("nautilus_error", f"NautilusTrader did not fill every order: {_clip(strategy.problems[0])}.")
+    filled_orders = {event.client_order_id.value for event in strategy.fills}
+    if len(filled_orders) != strategy.submitted or len(strategy.fills) != strategy.submitted:
+        raise QraftError(
+            "nautilus_error",
+            f"NautilusTrader filled {len(strategy.fills)} times for {strategy.submitted} orders: it stopped the run "
+            "early (its cash account would have gone negative) or split an order.",
+        )
+    account = engine.cache.account_for_venue(venue)
+    final_balance = float(account.balance_total(USD).as_decimal())
+    fills = []
+    column = {symbol: s for s, symbol in enumerate(job.symbols)}
+    positions = [0] * len(job.symbols)
+    half_increment = 0.5 * 10.0**-job.price_precision + 1e-12
+    for event in strategy.fills:
+        bar_index = ts_to_bar.get(event.ts_event)
+        if bar_index is None:
+            raise QraftError("nautilus_error", f"NautilusTrader reported a fill at {event.ts_event} ns, which is no bar's time.")
+        symbol = symbol_of[event.instrument_id.value]
+        quantity = int(event.last_qty.as_decimal())
+        price = float(event.last_px.as_decimal())
+        buy = event.order_side == OrderSide.BUY
+        commission, slippage = fee_model.parts[event.client_order_id.value]
+        if quantity != strategy.ordered.get(event.client_order_id.value):
+            raise QraftError(
+                "nautilus_error",
+                f"NautilusTrader filled {quantity} shares of {symbol} at bar {bar_index} for an order of "
+                f"{strategy.ordered.get(event.client_order_id.value)}.",
+            )
+        s = column[symbol]
+        if abs(price - job.close[s][bar_index]) > half_increment:
+            raise QraftError(
+                "nautilus_error",
+                f"NautilusTrader filled {symbol} at bar {bar_index} at {price}, not at the close {job.close[s][bar_index]}.",
+            )
+        positions[s] += quantity if buy else -quantity
+        fills.append(
+            {
+                "bar": bar_index,
+                "symbol": symbol,
+                "side": "BUY" if buy else "SELL",
+                "quantity": quantity,
+                "price": price,
+                "commission": float(event.commission.as_decimal()),
+                "ts": event.ts_event // NS_PER_MS,
+                "executed_price": price * (1 + slip if buy else 1 - slip),
+                "broker_commission": commission,
+                "slippage": slippage,
+            },
+        )
     return {
         "ok": True,
         "nautilus_trader": nautilus_trader.__version__,
@@ -401,9 +442,9 @@ def run_job(job: Job) -> dict[str, Any]:
         "final_balance": final_balance,
         "final_positions": dict(zip(job.symbols, positions)),
         "model_final_cash": mirror.cash,
-        "max_cash_gap": strategy.max_cash_gap,
-        "fee_trims": fee_model.trims,
-        "fee_trimmed": float(fee_model.trimmed),
+        "max_cash_gap": max(strategy.max_cash_gap, abs(final_balance - mirror.cash)),
+        "max_fee_adjustment": float(fee_model.max_adjustment),
+        "fees_rounded_plainly": fee_model.untracked,
         "bars": job.bars,
         "price_precision": job.price_precision,
         "setup_ms": round(setup_ms, 3),

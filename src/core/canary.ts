@@ -7,7 +7,7 @@ import { METRIC_NAMES, type Metrics } from './metrics/metrics';
 import { dataSummary, engineSummary } from './precheck';
 import type { CanaryReport, CanaryVerdict } from './reports/schema';
 import { computeTargets } from './signals';
-import type { TargetWeights } from './signals/types';
+import { REBALANCE_ALL, type TargetWeights } from './signals/types';
 import type { LoadedStrategy } from './strategy/load';
 
 export interface CanaryBaseline {
@@ -77,7 +77,7 @@ export async function runWindow(loaded: LoadedStrategy, frame: PriceFrame, windo
   const targets = computeTargets(loaded.strategy, { frame: history, strategyDir: loaded.dir });
   const windowFrame = sliceFrame(frame, startIndex, endIndex + 1);
   const rebalance = targets.rebalance.slice(startIndex, endIndex + 1);
-  rebalance[0] = 1;
+  rebalance[0] = REBALANCE_ALL;
   const windowTargets: TargetWeights = { weights: targets.weights.map((column) => column.subarray(startIndex, endIndex + 1)), rebalance };
   const result = await backtest(loaded.strategy, windowFrame, windowTargets, quickEngine, cash);
   return { result, frame: windowFrame };

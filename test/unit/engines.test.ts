@@ -147,3 +147,28 @@ describe('engines: hand-computed cases', () => {
     }
   });
 });
+
+describe('engines: which symbols trade on a rebalance bar', () => {
+  // Two sleeves of 40%: A is bought at bar 0 and kept; B is bought at bar 2 (only B's target changed).
+  const twoSleeves = frameFrom({ A: [100, 80, 80, 80], B: [50, 50, 50, 50] });
+  const targets = targetsFrom([
+    [0.4, 0.4, 0.4, 0.4],
+    [0, 0, 0.4, 0.4],
+  ]);
+  for (const [name, run] of [['quick', runQuick], ['builtin', runBuiltin]] as const) {
+    it(`${name}: a changed target trades only its own symbol, never the drifted sleeve`, () => {
+      const source: EngineInput = { frame: twoSleeves, targets, costs: NO_COSTS, timing: 'close', lotSize: 0, cash: 1000 };
+      const fills = fillsToList(run(source).fills, twoSleeves.symbols, twoSleeves.times);
+      assert.deepEqual(fills.map((fill) => [fill.bar, fill.symbol]), [[0, 'A'], [2, 'B']]);
+      // At bar 2 equity is 600 cash + 4 A × 80 = 920; B's target is 40% of it.
+      assert.ok(Math.abs(fills[1].quantity - (0.4 * 920) / 50) < 1e-9, `${fills[1].quantity}`);
+    });
+    it(`${name}: a scheduled full rebalance (flag 2) brings every symbol back to target`, () => {
+      const scheduled = { weights: targets.weights, rebalance: Uint8Array.from([1, 0, 2, 0]) };
+      const source: EngineInput = { frame: twoSleeves, targets: scheduled, costs: NO_COSTS, timing: 'close', lotSize: 0, cash: 1000 };
+      const fills = fillsToList(run(source).fills, twoSleeves.symbols, twoSleeves.times);
+      assert.deepEqual(fills.map((fill) => [fill.bar, fill.symbol]), [[0, 'A'], [2, 'A'], [2, 'B']]);
+      assert.ok(Math.abs(fills[1].quantity - ((0.4 * 920) / 80 - 4)) < 1e-9, `${fills[1].quantity}`);
+    });
+  }
+});

@@ -149,7 +149,7 @@ describe('signals', () => {
         [0, 0, 0, 0, 1, 1, 0],
         [0, 0, -1, -1, 0, 0, -1],
       ]);
-      assert.deepEqual(flags(t), [0, 0, 1, 0, 1, 0, 1]);
+      assert.deepEqual(flags(t), [0, 0, 2, 0, 2, 0, 2]); // 2 = scheduled: every symbol back to its target
     });
 
     it('long only without allow_short; top_n splits gross', () => {
@@ -187,7 +187,7 @@ describe('signals', () => {
         [0, 1, 1, 1, 1],
         [0, 0, 0, 0, 0],
       ]);
-      assert.deepEqual(flags(t), [0, 1, 1, 1, 1]);
+      assert.deepEqual(flags(t), [0, 2, 2, 2, 2]);
       const flat = frameFrom({ A: [1, 1, 1, 1], B: [1, 1, 1, 1], C: [1, 1, 1, 1] });
       const tie = targets(flat, { type: 'momentum', lookback: 3, top_n: 1, rebalance_every: 5 });
       assert.deepEqual(rows(tie), [
@@ -195,7 +195,7 @@ describe('signals', () => {
         [0, 0, 0, 0],
         [0, 0, 0, 0],
       ]);
-      assert.deepEqual(flags(tie), [0, 0, 0, 1]);
+      assert.deepEqual(flags(tie), [0, 0, 0, 2]);
     });
 
     it('leaves out symbols whose return is not a number (a zero or NaN price)', () => {
@@ -227,7 +227,7 @@ describe('signals', () => {
           ranked.slice(-4).forEach((s) => (expected[s] = -0.5));
         }
         assert.deepEqual(t.weights.map((column) => column[bar]), expected, `bar ${bar}`);
-        assert.equal(t.rebalance[bar], bar >= 10 && (bar - 10) % 3 === 0 ? 1 : 0, `flag at bar ${bar}`);
+        assert.equal(t.rebalance[bar], bar >= 10 && (bar - 10) % 3 === 0 ? 2 : 0, `flag at bar ${bar}`);
       }
     });
 

@@ -1,6 +1,6 @@
 import { QRAFT_VERSION } from '../version';
 import { FillLog } from './fills';
-import { type Engine, type EngineInput, type EngineRun, fillPrices, signalBarFor } from './types';
+import { type Engine, type EngineInput, type EngineRun, fillPrices, signalBarFor, targetChanged } from './types';
 
 /** Rounds toward zero to a whole number of lots (lot 0 = fractional). */
 export function roundToLots(quantity: number, lotSize: number): number {
@@ -36,7 +36,9 @@ export function runBuiltin(input: EngineInput): EngineRun {
     let equity = cash;
     for (let symbol = 0; symbol < symbols; symbol += 1) equity += position[symbol] * price[symbol];
     for (let symbol = 0; symbol < symbols; symbol += 1) {
-      desired[symbol] = roundToLots((targets.weights[symbol][signalBar] * equity) / price[symbol], lotSize);
+      desired[symbol] = targetChanged(targets, symbol, signalBar)
+        ? roundToLots((targets.weights[symbol][signalBar] * equity) / price[symbol], lotSize)
+        : position[symbol];
     }
     // Sells first: they raise the cash the buys need.
     for (let symbol = 0; symbol < symbols; symbol += 1) {

@@ -1,5 +1,5 @@
 import type { PriceFrame } from '../data/frame';
-import type { TargetWeights } from '../signals/types';
+import { REBALANCE_ALL, type TargetWeights } from '../signals/types';
 import type { Timing } from '../strategy/schema';
 import type { FillLog } from './fills';
 
@@ -48,4 +48,14 @@ export function signalBarFor(timing: Timing, fillBar: number): number {
 export function fillPrices(input: EngineInput, fillBar: number, out: Float64Array): void {
   const column = input.timing === 'next_open' ? input.frame.open : input.frame.close;
   for (let symbol = 0; symbol < column.length; symbol += 1) out[symbol] = column[symbol][fillBar];
+}
+
+/**
+ * Whether `symbol` trades on a bar whose signal is `signalBar`: every symbol on a full
+ * rebalance, else only those whose target changed from the bar before.
+ */
+export function targetChanged(targets: TargetWeights, symbol: number, signalBar: number): boolean {
+  if (targets.rebalance[signalBar] === REBALANCE_ALL) return true;
+  const column = targets.weights[symbol];
+  return column[signalBar] !== (signalBar > 0 ? column[signalBar - 1] : 0);
 }

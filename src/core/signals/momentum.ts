@@ -1,6 +1,7 @@
 import type { PriceFrame } from '../data/frame';
 import type { Signal, Strategy } from '../strategy/schema';
 import { changeFlags } from './rebalance';
+import { REBALANCE_ALL } from './types';
 import { equalWeightLeg, integerParam } from './sizing';
 import type { TargetWeights } from './types';
 
@@ -75,6 +76,6 @@ export function momentumTargets(frame: PriceFrame, signal: MomentumSignal, sizin
     }
   }
   const rebalance = changeFlags(weights, bars);
-  for (const t of schedule) rebalance[t] = 1;
+  for (const t of schedule) rebalance[t] = REBALANCE_ALL;
   return { weights, rebalance };
 }

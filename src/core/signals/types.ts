@@ -3,9 +3,16 @@ import type { PriceFrame } from '../data/frame';
 /**
  * Target weights per symbol and bar. weights[i][t] is the fraction of equity symbol i should hold
  * after the order implied by bar t's signal fills; it uses data up to and including bar t only.
- * rebalance[t] = 1 where an order is due: the target vector changed from bar t-1 (the first
- * non-zero target counts as a change), or the signal's own rebalance schedule falls on t.
+ * rebalance[t] says whether orders are due for bar t's signal:
+ *  - REBALANCE_CHANGED (1): some target changed from bar t-1 (bar -1 counts as all zeros); only the
+ *    symbols whose target changed trade, so an unchanged sleeve is never traded for drift alone;
+ *  - REBALANCE_ALL (2): the signal's own schedule (or the canary's first bar) brings every symbol
+ *    back to its target.
  */
+export const REBALANCE_NONE = 0;
+export const REBALANCE_CHANGED = 1;
+export const REBALANCE_ALL = 2;
+
 export interface TargetWeights {
   weights: Float64Array[];
   rebalance: Uint8Array;
