@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 JOB_VERSION = 1
+# rebalance[t] flags, as the TypeScript side's TargetWeights: which symbols trade for bar t's signal.
+REBALANCE_NONE = 0  # no orders
+REBALANCE_CHANGED = 1  # only symbols whose target differs from bar t-1's (bar -1 counts as 0)
+REBALANCE_ALL = 2  # every symbol back to its target
 TIMINGS = ("next_close", "close", "next_open")
 # Largest price precision we accept: NautilusTrader's fixed-point prices hold more, but nine
 # decimals already sit far below a cent for any realistic price.
@@ -57,7 +61,7 @@ class Job:
     low: list[list[float]]
     close: list[list[float]]
     weights: list[list[float]]  # [symbol][bar]
-    rebalance: list[int]  # [bar] 0/1
+    rebalance: list[int]  # [bar] REBALANCE_NONE / REBALANCE_CHANGED / REBALANCE_ALL
     costs: Costs
     timing: str  # "close" | "next_close"
     lot_size: int
@@ -179,18 +183,18 @@ def parse_job(raw: Any) -> Job:
 
     rebalance_raw = raw.get("rebalance")
     if not isinstance(rebalance_raw, list) or len(rebalance_raw) != bars:
-        raise bad_job(f'"rebalance" must be a list of {bars} values (0 or 1, one per time).')
+        raise bad_job(f'"rebalance" must be a list of {bars} values (0, 1 or 2, one per time).')
     rebalance: list[int] = []
     for t, v in enumerate(rebalance_raw):
-        if v in (0, 1) and (_is_number(v) or isinstance(v, bool)):
+        if v in (REBALANCE_NONE, REBALANCE_CHANGED, REBALANCE_ALL) and (_is_number(v) or isinstance(v, bool)):
             rebalance.append(int(v))
         else:
-            raise bad_job(f'"rebalance" at bar {t} must be 0 or 1, got {_show(v)}.')
+            raise bad_job(f'"rebalance" at bar {t} must be 0, 1 or 2, got {_show(v)}.')
 
     # A CASH account cannot sell short, so a negative target at a bar that rebalances is refused.
     for s, row in enumerate(weights):
         for t, w in enumerate(row):
-            if w < 0 and rebalance[t] == 1:
+            if w < 0 and rebalance[t] != REBALANCE_NONE:
                 raise QraftError(
                     "unsupported",
                     f"NautilusTrader's cash account cannot sell short, but the weight of {symbols[s]} at bar {t} is {w}.",

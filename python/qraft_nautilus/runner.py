@@ -4,20 +4,23 @@ Setup: one simulated venue (SIM), a CASH account in USD holding the job's cash, 
 instrument per symbol (whole shares), LAST bars with the job's prices, and ``QraftStrategy``,
 which sizes and submits MARKET orders when every symbol's bar of a time step has arrived.
 Nautilus fills those orders at that bar's close; its fee model (``QraftFeeModel``) charges the
-commission plus the slippage as one fee, so the account's cash moves exactly as in Qraft's
-built-in engine, where the slippage is a worse price instead.
+commission plus the slippage as one fee, so the account's cash moves as in Qraft's built-in
+engine, where the slippage is a worse price instead (the fee's rounding to cents is diffused so
+the account holds the built-in engine's cash to the cent after every fill; see the fee model).
 
-Two Nautilus behaviours are neutralised on purpose:
+Nautilus behaviours set aside on purpose:
 
 * Volume. A bar becomes four trade ticks with a quarter of its volume each, and a MARKET order
   larger than that fills its rest one price increment worse. The bars are therefore fed with a
   huge, constant volume (``FEED_VOLUME``) instead of the job's volume, so every order fills
-  whole at the close. Orders larger than a quarter of it are refused before the run.
-* The pre-trade risk check. Commands reach the venue through its message queue after
-  ``on_bar`` returns, so when the buys are checked the sells submitted just before them have
-  not settled and the free balance does not yet hold their proceeds. The risk engine is
-  bypassed; the strategy's own cash mirror does the affordability check (buys are cut to what
-  the cash covers, fees included), and the CASH account still refuses to go negative.
+  whole at the close; an order larger than one tick's volume stops the run ("unsupported").
+* The pre-trade risk check. With bars only, the risk engine has no quote or trade tick to price
+  a MARKET order and skips its balance check anyway (with a warning per order); were it to
+  check, the buys would be measured against a balance that does not yet hold the proceeds of
+  the sells submitted just before them (commands reach the venue through its message queue
+  after ``on_bar`` returns). It is bypassed: the strategy's cash mirror does the affordability
+  check (buys are cut to what the cash covers, fees included), and the CASH account still
+  refuses to go negative.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from .job import Job, QraftError
+from .job import REBALANCE_ALL, REBALANCE_NONE, Job, QraftError
 
 VENUE = "SIM"
 # Volume given to every bar: a quarter of it (one trade tick) must exceed any order.
@@ -53,6 +56,10 @@ def round_to_lots(quantity: float, lot: int) -> float:
 class Mirror:
     """Qraft's built-in sizing rules, kept in floats exactly as the TypeScript engine does.
 
+    On a REBALANCE_CHANGED bar only the symbols whose target differs (exactly) from the previous
+    bar's are re-sized; the others keep their position, so a sleeve is never traded for drift.
+    A REBALANCE_ALL bar re-sizes every symbol.
+
     ``orders_for(bar)`` returns the orders of one rebalance (sells first, then buys) as
     (symbol index, signed quantity, model cash after the fill) and updates positions and cash.
     """
@@ -74,15 +81,21 @@ class Mirror:
     def orders_for(self, bar: int) -> list[tuple[int, float, float]]:
         job = self.job
         signal = self.signal_bar(bar)
-        if signal < 0 or job.rebalance[signal] == 0:
+        if signal < 0 or job.rebalance[signal] == REBALANCE_NONE:
             return []
+        everything = job.rebalance[signal] == REBALANCE_ALL
         n = len(job.symbols)
         prices = [job.close[s][bar] for s in range(n)]
         positions = self.positions
         equity = self.cash
         for s in range(n):
             equity += positions[s] * prices[s]
-        desired = [round_to_lots((job.weights[s][signal] * equity) / prices[s], job.lot_size) for s in range(n)]
+        desired = [
+            round_to_lots((job.weights[s][signal] * equity) / prices[s], job.lot_size)
+            if everything or job.weights[s][signal] != (job.weights[s][signal - 1] if signal > 0 else 0.0)
+            else positions[s]
+            for s in range(n)
+        ]
         orders: list[tuple[int, float, float]] = []
         for s in range(n):
             delta = desired[s] - positions[s]
@@ -315,7 +328,7 @@ def run_job(job: Job) -> dict[str, Any]:
                 return
             bar_index = ts_to_bar[ts]
             signal = mirror.signal_bar(bar_index)
-            if signal < 0 or job.rebalance[signal] == 0:
+            if signal < 0 or job.rebalance[signal] == REBALANCE_NONE:
                 return
             self._check_cash()
             for s, delta, cash_after in mirror.orders_for(bar_index):

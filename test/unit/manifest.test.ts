@@ -52,3 +52,21 @@ describe('extension manifest and layering', () => {
     assert.match(text, /exports\.activate|activate:/);
   });
 });
+
+describe('generated JSON Schemas', () => {
+  it('schemas/ holds exactly what the zod schemas generate (run npm run schemas after changing them)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { generatedSchemas } = require('../../src/core/jsonSchemas') as typeof import('../../src/core/jsonSchemas');
+    for (const [file, schema] of Object.entries(generatedSchemas())) {
+      assert.deepEqual(JSON.parse(readFileSync(join(root, 'schemas', file), 'utf8')), schema, `schemas/${file} is stale`);
+    }
+  });
+
+  it('jsonValidation points at schema files that exist, and the strategy schema knows every signal type', () => {
+    const validations = (manifest.contributes as { jsonValidation?: { fileMatch: string[]; url: string }[] }).jsonValidation ?? [];
+    assert.ok(validations.some((entry) => entry.fileMatch.includes('strategy.json') && entry.fileMatch.includes('*.strategy.json')));
+    for (const entry of validations) assert.ok(existsSync(join(root, entry.url)), entry.url);
+    const text = readFileSync(join(root, 'schemas', 'strategy.schema.json'), 'utf8');
+    for (const type of ['buy_and_hold', 'sma_cross', 'ema_cross', 'momentum', 'mean_reversion', 'rsi', 'weights']) assert.ok(text.includes(`"${type}"`), type);
+  });
+});
