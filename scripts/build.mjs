@@ -1,4 +1,5 @@
-// Bundles the extension and the CLI with esbuild (CommonJS for Node 20, `vscode` left external).
+// Bundles the extension and the CLI with esbuild (CommonJS for Node 20, `vscode` left external),
+// and the report webview's script for the browser.
 import { build } from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -19,9 +20,24 @@ const entries = [
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
 ];
 
+// The report webview's script, for the browser: one IIFE plus the CSS it imports (report.css).
+const webview = {
+  entryPoints: ['media/report/main.ts'],
+  outfile: 'media/dist/report.js',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'chrome120',
+  minify: !watch,
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+const all = [...entries.map((entry) => ({ ...common, ...entry })), webview];
+
 if (watch) {
   const { context } = await import('esbuild');
-  for (const entry of entries) await (await context({ ...common, ...entry })).watch();
+  for (const options of all) await (await context(options)).watch();
 } else {
-  await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
+  await Promise.all(all.map((options) => build(options)));
 }

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONFIG_FILE_NAME } from './core/config';
+import { defaultPython } from './core/engines/python';
 import { ENGINE_CHOICES, type EngineChoice } from './core/engines/select';
 import { InputError, isQraftError } from './core/errors';
 import { canaryFiles, precheckFiles } from './core/evidence';
@@ -109,7 +110,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       const saved = await precheckFiles({
         ...evidenceRequest(options, ws, 'precheck'),
         engine: engineChoice(options),
-        python: optional(options, 'python'),
+        python: optional(options, 'python') ?? defaultPython(process.cwd()),
         cash: positiveNumber(options, 'base-cash'),
         progress: progressReporter(format, 'precheck'),
       });

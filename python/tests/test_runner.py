@@ -195,8 +195,25 @@ def test_two_symbols_sell_before_buy_and_cash_limits_buys(tmp_path):
     assert out["final_positions"] == {"TLT": 547, "SPY": 0}
 
 
+@pytest.mark.parametrize(("flag", "expected"), [(1, [(0, "A", 4), (2, "B", 6)]), (2, [(0, "A", 4), (2, "A", 1), (2, "B", 6)])])
+def test_rebalance_flags_choose_which_symbols_trade(tmp_path, flag, expected):
+    # Two 40% sleeves: A bought at bar 0; at bar 2 only B's target changes.
+    closes = [[100.0, 60.0, 60.0, 60.0], [50.0, 50.0, 50.0, 50.0]]
+    weights = [[0.4] * 4, [0.0, 0.0, 0.4, 0.4]]
+    no_costs = {"commission_bps": 0.0, "slippage_bps": 0.0, "min_commission": 0.0}
+    job = job_for(["A", "B"], closes, weights, [1, 0, flag, 0], "close", cash=1000.0, costs=no_costs)
+    proc, out, _ = run_job(tmp_path, job)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # bar 0: 0.4 * 1000 / 100 = 4 A. bar 2: equity = 600 + 4 * 60 = 840; target 336 each:
+    #   B -> trunc(336 / 50) = 6; with flag 2 also A -> trunc(336 / 60) = 5, so buy 1 more.
+    assert [(f["bar"], f["symbol"], f["quantity"]) for f in out["fills"]] == expected
+    assert all(f["side"] == "BUY" and f["commission"] == 0 for f in out["fills"])
+    assert out["final_balance"] == pytest.approx(1000 - 400 - 300 - (60 if flag == 2 else 0), abs=1e-9)
+
+
 def drift_job() -> dict:
-    """Two symbols at 50/50, re-targeted every bar, so most bars end with a cash-limited buy.
+    """Two symbols at 50/50, fully re-targeted every bar (flag 2), so most bars end with a
+    cash-limited buy.
 
     With plain per-fill cent rounding of the fees, Nautilus's cash drifts from the float model
     and, on this data, a buy the model can just afford takes the account below zero at the
@@ -209,7 +226,7 @@ def drift_job() -> dict:
         ["A", "B"],
         closes,
         [[0.5] * bars, [0.5] * bars],
-        [1] * bars,
+        [2] * bars,
         "close",
         costs={"commission_bps": 7.5, "slippage_bps": 3.3, "min_commission": 0.35},
     )
@@ -265,7 +282,7 @@ def test_next_open_is_refused(tmp_path):
         (lambda j: j.update(weights=[[1.0, 1.0]]), "bad_job", "6 values"),
         (lambda j: j.update(version=2), "bad_job", '"version"'),
         (lambda j: j.update(timing="open"), "bad_job", '"timing"'),
-        (lambda j: j.update(rebalance=[1, 0, 2, 0, 0, 0]), "bad_job", "0 or 1"),
+        (lambda j: j.update(rebalance=[1, 0, 3, 0, 0, 0]), "bad_job", "0, 1 or 2"),
         (lambda j: j["costs"].pop("commission_bps"), "bad_job", "commission_bps"),
         (lambda j: j.update(lot_size=0), "unsupported", "whole shares"),
         (lambda j: j.update(lot_size=0.5), "unsupported", "whole shares"),
@@ -363,6 +380,10 @@ def reference_fills(job: dict) -> tuple[list[tuple], float]:
             equity += position[s] * price[s]
         desired = []
         for s in range(len(symbols)):
+            previous = weights[s][signal - 1] if signal > 0 else 0.0
+            if job["rebalance"][signal] == 1 and weights[s][signal] == previous:
+                desired.append(position[s])  # flag 1: only changed targets trade
+                continue
             q = weights[s][signal] * equity / price[s]
             desired.append(math.trunc(q / lot + (1e-9 if q >= 0 else -1e-9)) * lot)
         for s in range(len(symbols)):
@@ -401,7 +422,7 @@ def spy_job(every_bar: bool) -> dict:
     fast, slow = close.rolling(10).mean(), close.rolling(30).mean()
     weight = (fast > slow).astype(float).where(slow.notna(), 0.0)
     if every_bar:
-        rebalance = [1] * len(frame)  # re-target every day: many small drift trades
+        rebalance = [2] * len(frame)  # full re-target every day: many small drift trades
     else:
         rebalance = (weight != weight.shift(1)).astype(int)
         rebalance.iloc[0] = 0
@@ -452,7 +473,7 @@ def test_spy_daily_matches_reference(tmp_path, every_bar, capsys):
 
 def test_six_symbols_daily_matches_reference(tmp_path, capsys):
     """SPY, QQQ, TLT, GLD, AAPL, MSFT on their common dates: 60-day momentum, equal weight among the
-    risers, re-targeted every 5th bar. Large share counts (AAPL split-adjusted near $9) check that
+    risers; changed targets trade when they change, everything every 20th bar. Large share counts (AAPL split-adjusted near $9) check that
     quantities survive Nautilus's fixed-point values."""
     pd = pytest.importorskip("pandas")
     symbols = ["SPY", "QQQ", "TLT", "GLD", "AAPL", "MSFT"]
@@ -464,13 +485,16 @@ def test_six_symbols_daily_matches_reference(tmp_path, capsys):
     frames = {s: f.loc[dates] for s, f in frames.items()}
     rising = pd.DataFrame({s: (f["close"] / f["close"].shift(60) > 1).astype(float) for s, f in frames.items()})
     weights = rising.div(rising.sum(axis=1).where(rising.sum(axis=1) > 0, 1.0), axis=0)
+    # Flag 1 where some target changed (only those symbols trade), flag 2 every 20th bar (all).
+    changed = (weights != weights.shift(1).fillna(0.0)).any(axis=1)
+    rebalance = [2 if i % 20 == 0 else int(changed.iloc[i]) for i in range(len(dates))]
     job = {
         "version": 1,
         "symbols": symbols,
         "times": (pd.to_datetime(pd.Series(dates), utc=True).astype("int64") // 1_000_000).tolist(),
         **{col: [frames[s][col].tolist() for s in symbols] for col in ("open", "high", "low", "close")},
         "weights": [weights[s].tolist() for s in symbols],
-        "rebalance": [1 if i % 5 == 0 else 0 for i in range(len(dates))],
+        "rebalance": rebalance,
         "costs": {"commission_bps": 1.0, "slippage_bps": 2.0, "min_commission": 1.0},
         "timing": "next_close",
         "lot_size": 1,

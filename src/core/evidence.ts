@@ -30,6 +30,8 @@ export interface PrecheckFilesRequest extends EvidenceRequest {
   engine: EngineChoice;
   python?: string;
   cash?: number;
+  /** NautilusTrader's own messages (stderr), for a log. */
+  onEngineLog?: (text: string) => void;
 }
 
 /** Loads the strategy and prices from disk, runs the precheck and saves its report. */
@@ -37,7 +39,7 @@ export async function precheckFiles(request: PrecheckFilesRequest): Promise<Save
   request.progress?.('load', 0);
   const strategy = loadStrategy(request.strategyPath);
   const frame = loadPrices(request.pricesPath, { universe: strategy.strategy.universe, symbol: request.symbol, start: request.start, end: request.end });
-  const precise = await selectPreciseEngine(request.engine, { python: request.python, signal: request.signal });
+  const precise = await selectPreciseEngine(request.engine, { python: request.python, timing: strategy.strategy.execution.timing, signal: request.signal, onStderr: request.onEngineLog });
   const report = await runPrecheck({
     strategy,
     frame,

@@ -1,0 +1,71 @@
+/**
+ * The report webview: waits for the host's `render`, draws the report, and sends button clicks
+ * back as data-free messages. Bundled by esbuild (browser, IIFE) to media/dist/report.js.
+ */
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodeTag } from '@vscode/webview-ui-toolkit';
+import 'uplot/dist/uPlot.min.css';
+import './report.css';
+import { type HostToWebview, type ReportViewState, type WebviewToHost, isHostMessage } from '../../src/views/report/protocol';
+import { clear, el } from './dom';
+import { type RenderedReport, renderReport, renderUnavailable } from './render';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: ReportViewState): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodeTag());
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app') ?? document.body;
+let current: RenderedReport | undefined;
+
+const post = (message: WebviewToHost) => vscode.postMessage(message);
+
+function drawCharts(): void {
+  for (const chart of current?.charts ?? []) chart.draw();
+}
+
+function show(message: HostToWebview): void {
+  for (const chart of current?.charts ?? []) chart.destroy();
+  current = undefined;
+  clear(app);
+  vscode.setState({ reportPath: message.reportPath });
+  if (message.type === 'unavailable') {
+    app.append(renderUnavailable(message.reportPath, message.message));
+    return;
+  }
+  try {
+    current = renderReport(message.report, message.reportPath, {
+      propose: () => post({ type: 'propose' }),
+      openJson: () => post({ type: 'openJson' }),
+      rerun: () => post({ type: 'rerun' }),
+    });
+    app.append(current.root);
+    drawCharts();
+  } catch (err) {
+    // A report the page cannot draw (e.g. written by a newer version): say so in one line.
+    clear(app);
+    app.append(renderUnavailable(message.reportPath, `This report cannot be shown: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (isHostMessage(event.data)) show(event.data);
+});
+
+// VS Code swaps the theme's CSS variables (and the body class) in place: redraw the canvases.
+let themeTimer: number | undefined;
+const onThemeChange = () => {
+  window.clearTimeout(themeTimer);
+  themeTimer = window.setTimeout(drawCharts, 50);
+};
+new MutationObserver(onThemeChange).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(onThemeChange).observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
+
+// Until the host answers, keep the loading line; a restored panel already knows its path.
+if (!app.firstChild) app.append(el('p', { className: 'loading', text: 'Loading report…' }));
+post({ type: 'ready' });

@@ -1,0 +1,292 @@
+/**
+ * Builds the report page from a validated report object. DOM APIs only: every string from the
+ * report (names, summaries, reasons, notes, paths) goes in as text.
+ */
+import { METRIC_NAMES } from '../../src/core/metrics/metrics';
+import { formatMetric } from '../../src/core/reportFormat';
+import type { AnyReport, CanaryReport, PrecheckReport } from '../../src/views/report/protocol';
+import { canPropose } from '../../src/views/report/protocol';
+import { type ReportChart, createChart } from './charts';
+import { type Child, custom, el } from './dom';
+
+export interface ReportActions {
+  propose(): void;
+  openJson(): void;
+  rerun(): void;
+}
+
+export interface RenderedReport {
+  root: HTMLElement;
+  charts: ReportChart[];
+}
+
+const short = (hash: string) => hash.slice(0, 12);
+const day = (iso: string) => iso.slice(0, 10);
+
+function when(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function seconds(timings: Record<string, number>): string | undefined {
+  const total = timings.total;
+  return typeof total === 'number' && Number.isFinite(total) ? `${(total / 1000).toFixed(2)} s` : undefined;
+}
+
+/** A toolkit tag with a state class (the colour comes from report.css via ::part). */
+function tag(text: string, state: 'pass' | 'fail' | 'warn' | 'info'): HTMLElement {
+  return custom('vscode-tag', { className: `tag tag-${state}`, text });
+}
+
+function section(title: string, ...children: Child[]): HTMLElement {
+  return el('section', { className: 'section' }, el('h2', { text: title }), ...children);
+}
+
+function divider(): HTMLElement {
+  return custom('vscode-divider', { attrs: { role: 'separator' } });
+}
+
+function table(caption: string, headers: string[], rows: HTMLTableRowElement[], className = ''): HTMLTableElement {
+  return el(
+    'table',
+    { className: `grid ${className}`.trim() },
+    el('caption', { className: 'visually-hidden', text: caption }),
+    el('thead', {}, el('tr', {}, ...headers.map((header) => el('th', { text: header, attrs: { scope: 'col' } })))),
+    el('tbody', {}, ...rows),
+  );
+}
+
+function cell(text: string, className?: string, title?: string): HTMLTableCellElement {
+  return el('td', { text, className, title });
+}
+
+/** Key facts as a definition list. */
+function facts(entries: [string, Child | Child[]][]): HTMLDListElement {
+  const list = el('dl', { className: 'facts' });
+  for (const [term, value] of entries) {
+    const definition = el('dd');
+    for (const child of Array.isArray(value) ? value : [value]) if (child) definition.append(child);
+    list.append(el('dt', { text: term }), definition);
+  }
+  return list;
+}
+
+function engineFacts(label: string, summary: { engine: string; version: string; note?: string }): [string, Child[]] {
+  return [label, [el('span', { className: 'mono', text: `${summary.engine} ${summary.version}` }), summary.note ? el('span', { className: 'note', text: ` — ${summary.note}` }) : null]];
+}
+
+function dataFacts(report: AnyReport): [string, Child[]][] {
+  const { data } = report;
+  return [
+    ['Data', [`${data.symbols.join(', ')} · ${data.bars.toLocaleString('en-US')} bars · ${day(data.start)} .. ${day(data.end)}`]],
+    ['Fingerprint', [el('span', { className: 'mono', text: short(data.fingerprint), title: data.fingerprint })]],
+    ['Files', [data.paths.join(', ')]],
+    ['Cash', [report.cash.toLocaleString('en-US')]],
+  ];
+}
+
+function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
+  const bar = el('div', { className: 'actions' });
+  const button = (label: string, appearance: 'primary' | 'secondary', handler: () => void, title: string) => {
+    const element = custom('vscode-button', { text: label, title, attrs: { appearance } });
+    element.addEventListener('click', handler);
+    bar.append(element);
+  };
+  if (canPropose(report)) button('Propose…', 'primary', actions.propose, 'Propose this strategy to the pool');
+  button('Open JSON', canPropose(report) ? 'secondary' : 'primary', actions.openJson, 'Open the saved report file');
+  button('Re-run', 'secondary', actions.rerun, report.kind === 'qraft.precheck' ? 'Run the precheck again' : 'Run the canary again');
+  return bar;
+}
+
+function header(verdictWord: string, state: 'pass' | 'fail' | 'warn', what: string, report: AnyReport, extra: Child[] = []): HTMLElement {
+  const took = seconds(report.timings_ms);
+  return el(
+    'header',
+    { className: `verdict verdict-${state}` },
+    el('h1', {}, el('span', { className: 'verdict-word', text: verdictWord }), ` ${what} · `, el('span', { className: 'strategy', text: `${report.strategy.name}@${report.strategy.version}` })),
+    el('p', { className: 'meta' }, el('span', { text: `strategy ${short(report.strategy_hash)}`, title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${took ? ` · took ${took}` : ''}`),
+    ...extra,
+  );
+}
+
+// --- precheck ---------------------------------------------------------------------------------
+
+function gateValue(value: number): string {
+  return Number.isFinite(value) ? value.toPrecision(4) : String(value);
+}
+
+function gateDetails(details: Record<string, unknown>): HTMLElement | null {
+  if (Object.keys(details).length === 0) return null;
+  return el('details', { className: 'gate-details' }, el('summary', { text: 'details' }), el('pre', { text: JSON.stringify(details, null, 2) }));
+}
+
+function gatesTable(report: PrecheckReport): HTMLTableElement {
+  const rows = report.gates.map((gate) =>
+    el(
+      'tr',
+      { className: gate.passed ? 'row-pass' : 'row-fail' },
+      el('th', { text: gate.name, className: 'mono', attrs: { scope: 'row' } }),
+      el('td', {}, tag(gate.passed ? 'pass' : 'fail', gate.passed ? 'pass' : 'fail')),
+      cell(gateValue(gate.value), 'num mono'),
+      cell(gateValue(gate.threshold), 'num mono'),
+      el('td', { className: 'summary' }, el('span', { text: gate.summary }), gateDetails(gate.details)),
+    ),
+  );
+  return table('Quality gates', ['gate', 'result', 'value', 'threshold', 'summary'], rows, 'gates');
+}
+
+/** Metrics the consistency gate compared and found too far apart (from its details, if any). */
+function inconsistentMetrics(report: PrecheckReport): Set<string> {
+  const failed = new Set<string>();
+  const consistency = report.gates.find((gate) => gate.name === 'consistency');
+  const metrics = consistency?.details.metrics;
+  if (!Array.isArray(metrics)) return failed;
+  for (const entry of metrics as unknown[]) {
+    if (entry && typeof entry === 'object' && 'metric' in entry && 'passed' in entry && entry.passed === false && typeof entry.metric === 'string') failed.add(entry.metric);
+  }
+  return failed;
+}
+
+function signed(name: string, value: number): string {
+  const text = formatMetric(name, value);
+  return value > 0 && Number.isFinite(value) ? `+${text}` : text;
+}
+
+function precheckMetrics(report: PrecheckReport): HTMLTableElement {
+  const inconsistent = inconsistentMetrics(report);
+  const rows = METRIC_NAMES.map((name) => {
+    const quick = report.quick.metrics[name];
+    const precise = report.precise.metrics[name];
+    const difference = precise - quick;
+    return el(
+      'tr',
+      { className: inconsistent.has(name) ? 'row-fail' : '' },
+      el('th', { text: name, className: 'mono', attrs: { scope: 'row' } }),
+      cell(formatMetric(name, quick), 'num mono'),
+      cell(formatMetric(name, precise), 'num mono'),
+      cell(signed(name, difference), `num mono ${inconsistent.has(name) ? 'delta-bad' : 'delta'}`, inconsistent.has(name) ? 'outside the consistency tolerance' : undefined),
+    );
+  });
+  return table('Metrics: quick against precise', ['metric', 'quick', report.precise.engine, 'difference'], rows, 'metrics');
+}
+
+function precheckPage(report: PrecheckReport, actions: ReportActions): RenderedReport {
+  const charts = [
+    createChart({ title: 'Equity', kind: 'equity', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.equity } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.equity } }] }),
+    createChart({ title: 'Drawdown', kind: 'drawdown', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.drawdown } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.drawdown } }] }),
+  ];
+  const failed = report.gates.filter((gate) => !gate.passed).map((gate) => gate.name);
+  const timing: Child[] = [el('span', { className: 'mono', text: report.timing })];
+  if (report.timing === 'close') {
+    timing.push(' ', tag('close', 'warn'), el('span', { className: 'note', text: " fills at the signal bar's own close: assumes market-on-close orders" }));
+  }
+  const root = el(
+    'div',
+    { className: 'report report-precheck' },
+    header(report.passed ? 'PASSED' : 'FAILED', report.passed ? 'pass' : 'fail', 'Precheck', report, [
+      report.passed ? null : el('p', { className: 'reasons', text: `Failed gate${failed.length === 1 ? '' : 's'}: ${failed.join(', ')}` }),
+    ]),
+    actionBar(report, actions),
+    divider(),
+    section('Gates', gatesTable(report)),
+    divider(),
+    section('Metrics', precheckMetrics(report)),
+    divider(),
+    section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
+    divider(),
+    section('Run', facts([engineFacts('Quick engine', report.quick), engineFacts('Precise engine', report.precise), ...dataFacts(report), ['Timing', timing]])),
+  );
+  return { root, charts };
+}
+
+// --- canary -----------------------------------------------------------------------------------
+
+/** Which direction is better for a metric, to colour deltas; undefined = neutral. */
+const HIGHER_IS_BETTER: Partial<Record<string, boolean>> = {
+  total_return: true,
+  cagr: true,
+  sharpe: true,
+  sortino: true,
+  calmar: true,
+  max_drawdown: false,
+  ann_vol: false,
+  fees: false,
+};
+
+function deltaClass(name: string, delta: number): string {
+  const better = HIGHER_IS_BETTER[name];
+  if (better === undefined || !Number.isFinite(delta) || Math.abs(delta) < 1e-12) return 'delta';
+  return delta > 0 === better ? 'delta-good' : 'delta-bad';
+}
+
+function canaryMetrics(report: CanaryReport): HTMLTableElement {
+  const baseline = report.baseline;
+  const deltas = report.deltas;
+  const headers = ['metric', 'candidate'];
+  if (baseline) headers.push('CURRENT');
+  if (deltas) headers.push('delta');
+  const rows = METRIC_NAMES.map((name) => {
+    const row = el('tr', {}, el('th', { text: name, className: 'mono', attrs: { scope: 'row' } }), cell(formatMetric(name, report.candidate.metrics[name]), 'num mono'));
+    if (baseline) row.append(cell(formatMetric(name, baseline.metrics[name]), 'num mono'));
+    if (deltas) {
+      const delta = deltas[name];
+      row.append(typeof delta === 'number' ? cell(signed(name, delta), `num mono ${deltaClass(name, delta)}`) : cell('–', 'num'));
+    }
+    return row;
+  });
+  return table(baseline ? 'Metrics: candidate against CURRENT' : 'Metrics: candidate', headers, rows, 'metrics');
+}
+
+function limitFacts(limits: Record<string, number>): HTMLElement {
+  const list = el('ul', { className: 'limits' });
+  for (const [name, value] of Object.entries(limits)) list.append(el('li', {}, el('span', { className: 'mono', text: name }), ` ${gateValue(value)}`));
+  return list;
+}
+
+function canaryPage(report: CanaryReport, actions: ReportActions): RenderedReport {
+  const lines = (pick: 'equity' | 'drawdown') => {
+    const result = [{ label: 'candidate', series: { times: report.candidate.series.times, values: report.candidate.series[pick] } }];
+    if (report.baseline) result.push({ label: 'CURRENT', series: { times: report.baseline.series.times, values: report.baseline.series[pick] } });
+    return result;
+  };
+  const charts = [createChart({ title: 'Equity', kind: 'equity', lines: lines('equity') }), createChart({ title: 'Drawdown', kind: 'drawdown', lines: lines('drawdown') })];
+  const state = report.verdict === 'pass' ? 'pass' : report.verdict === 'marginal' ? 'warn' : 'fail';
+  const baselineFact: Child[] = report.baseline
+    ? [`CURRENT ${report.baseline.strategy.name}@${report.baseline.strategy.version} `, el('span', { className: 'mono', text: `(${short(report.baseline.manifest_hash)})`, title: report.baseline.manifest_hash })]
+    : [el('span', { className: 'note', text: report.baseline_note ?? 'none' })];
+  const root = el(
+    'div',
+    { className: 'report report-canary' },
+    header(report.verdict.toUpperCase(), state, 'Canary', report, [
+      report.reasons.length > 0 ? el('ul', { className: 'reasons' }, ...report.reasons.map((reason) => el('li', { text: reason }))) : null,
+    ]),
+    actionBar(report, actions),
+    divider(),
+    section('Metrics', report.baseline ? null : el('p', { className: 'note baseline-note', text: report.baseline_note ?? 'No baseline to compare with.' }), canaryMetrics(report)),
+    divider(),
+    section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
+    divider(),
+    section(
+      'Run',
+      facts([
+        ['Window', [`${day(report.window.start)} .. ${day(report.window.end)} · ${report.window.bars.toLocaleString('en-US')} bars`]],
+        ['Baseline', baselineFact],
+        engineFacts('Candidate engine', report.candidate),
+        ...(report.baseline ? [engineFacts('Baseline engine', report.baseline)] : []),
+        ...dataFacts(report),
+        ['Limits', [limitFacts(report.limits)]],
+      ]),
+    ),
+  );
+  return { root, charts };
+}
+
+export function renderReport(report: AnyReport, reportPath: string, actions: ReportActions): RenderedReport {
+  const page = report.kind === 'qraft.precheck' ? precheckPage(report, actions) : canaryPage(report, actions);
+  page.root.append(el('footer', { className: 'path' }, 'Report file: ', el('span', { className: 'mono', text: reportPath })));
+  return page;
+}
+
+export function renderUnavailable(reportPath: string, message: string): HTMLElement {
+  return el('div', { className: 'report unavailable' }, el('p', { className: 'unavailable-message', text: message }), el('p', { className: 'path mono', text: reportPath }));
+}

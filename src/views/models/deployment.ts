@@ -1,0 +1,53 @@
+import type { DeployState } from '../../core/deploy/store';
+import { shortHash } from '../../core/hash';
+import { type ViewNode, relativeAge, strategyLabel } from './nodes';
+
+export const CONTEXT = {
+  current: 'qraft.current',
+  history: 'qraft.history',
+  /** A history entry whose version is still below the top of the release stack. */
+  historyRollbackable: 'qraft.history.rollbackable',
+  problem: 'qraft.problem',
+} as const;
+
+/**
+ * The Deployment tree: CURRENT, then HISTORY newest first. A history entry offers "Rollback to
+ * this version" when its version can still be rolled back to (it is on the stack, below the top).
+ * An unreadable deploy dir shows its problem instead of guessing. No nodes at all = the welcome.
+ */
+export function deploymentNodes(state: DeployState | { error: string }, now: Date): ViewNode[] {
+  if ('error' in state) {
+    return [{ id: 'problem', label: 'Deploy files need attention', description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }];
+  }
+  if (state.history.length === 0 && !state.current) return [];
+  const nodes: ViewNode[] = [];
+  const current = state.current;
+  if (current) {
+    nodes.push({
+      id: 'current',
+      label: `CURRENT  ${strategyLabel(current.strategy)}`,
+      description: `${shortHash(current.manifest_hash)} · ${current.approved_by} · ${relativeAge(current.ts, now)}`,
+      tooltip: [`CURRENT ${strategyLabel(current.strategy)}`, `manifest ${current.manifest_hash}`, `approved by ${current.approved_by}`, current.note ? `note: ${current.note}` : '', `live since ${current.ts}`].filter(Boolean).join('\n'),
+      icon: 'rocket',
+      iconColor: 'charts.green',
+      contextValue: CONTEXT.current,
+      manifestHash: current.manifest_hash,
+    });
+  }
+  const below = new Set(state.stack.slice(0, -1).map((item) => item.manifest_hash));
+  const entries = [...state.history].reverse().map<ViewNode>((entry) => {
+    const rollbackable = below.has(entry.manifest_hash) && entry.manifest_hash !== current?.manifest_hash;
+    const move = entry.action === 'rollback' && entry.from_hash ? `${shortHash(entry.from_hash)} → ${shortHash(entry.manifest_hash)}` : shortHash(entry.manifest_hash);
+    return {
+      id: `history-${entry.seq}`,
+      label: `#${entry.seq} ${entry.action} ${strategyLabel(entry.strategy)}`,
+      description: [move, entry.actor, entry.note ? `“${entry.note}”` : '', relativeAge(entry.ts, now)].filter(Boolean).join(' · '),
+      tooltip: [`#${entry.seq} ${entry.action}${entry.forced ? ' (forced past a gate)' : ''}`, `manifest ${entry.manifest_hash}`, entry.from_hash ? `from ${entry.from_hash}` : '', `by ${entry.actor} at ${entry.ts}`, entry.note ? `note: ${entry.note}` : '', `entry hash ${entry.hash}`].filter(Boolean).join('\n'),
+      icon: entry.action === 'publish' ? (entry.forced ? 'warning' : 'arrow-up') : 'history',
+      contextValue: rollbackable ? CONTEXT.historyRollbackable : CONTEXT.history,
+      manifestHash: entry.manifest_hash,
+    };
+  });
+  nodes.push({ id: 'history', label: 'HISTORY', description: `${state.history.length} entr${state.history.length === 1 ? 'y' : 'ies'}`, icon: 'list-ordered', children: entries });
+  return nodes;
+}

@@ -1,0 +1,62 @@
+import { shortHash } from '../../core/hash';
+import type { PoolListing } from '../../core/pool/pool';
+import { type ViewNode, relativeAge, strategyLabel } from './nodes';
+
+export const POOL_CONTEXT = {
+  candidate: 'qraft.candidate',
+  stable: 'qraft.stable',
+  problem: 'qraft.problem',
+} as const;
+
+/**
+ * The Strategy Pool tree: candidates not yet approved (approve, open manifest, compare with
+ * CURRENT) and stable versions, newest first, with the CURRENT one marked. Entries that cannot be
+ * read are listed as problems. No nodes at all = the welcome view ("propose a strategy").
+ */
+export function poolNodes(listing: PoolListing | { error: string }, currentHash: string | undefined, now: Date, manifestPath: (hash: string) => string): ViewNode[] {
+  if ('error' in listing) return [{ id: 'problem', label: 'Strategy pool needs attention', description: listing.error, tooltip: listing.error, icon: 'error', contextValue: POOL_CONTEXT.problem }];
+  if (listing.candidates.length === 0 && listing.problems.length === 0) return [];
+  const pending = listing.candidates.filter((candidate) => !candidate.stable);
+  const candidates = pending.map<ViewNode>((candidate) => {
+    const { manifest, metadata } = candidate;
+    const precheck = metadata.precheck ? (metadata.precheck.passed ? 'precheck passed' : 'precheck FAILED') : 'no precheck';
+    const canary = metadata.canary ? `canary ${metadata.canary.verdict}` : '';
+    return {
+      id: `candidate-${manifest.manifest_hash}`,
+      label: strategyLabel(manifest.strategy),
+      description: [shortHash(manifest.manifest_hash), manifest.proposed_by, precheck, canary, relativeAge(manifest.proposed_at, now)].filter(Boolean).join(' · '),
+      tooltip: [`candidate ${manifest.manifest_hash}`, `strategy ${manifest.strategy_hash}`, `proposed by ${manifest.proposed_by} at ${manifest.proposed_at}`, metadata.description ?? '', precheck, canary].filter(Boolean).join('\n'),
+      icon: metadata.precheck?.passed ? 'pass' : 'circle-large-outline',
+      iconColor: metadata.precheck?.passed ? 'charts.green' : metadata.precheck ? 'charts.red' : undefined,
+      contextValue: POOL_CONTEXT.candidate,
+      manifestHash: manifest.manifest_hash,
+      filePath: manifestPath(manifest.manifest_hash),
+      command: { command: 'qraft.openManifest', title: 'Open Manifest', arguments: [{ manifestHash: manifest.manifest_hash }] },
+    };
+  });
+  const stable = listing.stable.map<ViewNode>((manifest) => ({
+    id: `stable-${manifest.manifest_hash}`,
+    label: strategyLabel(manifest.strategy),
+    description: [shortHash(manifest.manifest_hash), `approved by ${manifest.approved_by}`, manifest.forced ? 'forced' : '', manifest.manifest_hash === currentHash ? 'CURRENT' : '', relativeAge(manifest.ts, now)].filter(Boolean).join(' · '),
+    tooltip: [`stable ${manifest.manifest_hash}`, `approved by ${manifest.approved_by} at ${manifest.ts}`, manifest.note ? `note: ${manifest.note}` : ''].filter(Boolean).join('\n'),
+    icon: manifest.manifest_hash === currentHash ? 'rocket' : 'verified',
+    contextValue: POOL_CONTEXT.stable,
+    manifestHash: manifest.manifest_hash,
+    filePath: manifestPath(manifest.manifest_hash),
+    command: { command: 'qraft.openManifest', title: 'Open Manifest', arguments: [{ manifestHash: manifest.manifest_hash }] },
+  }));
+  const nodes: ViewNode[] = [
+    { id: 'candidates', label: 'Candidates', description: pending.length === 0 ? 'none waiting for approval' : `${pending.length}`, icon: 'inbox', children: candidates },
+    { id: 'stable', label: 'Stable versions', description: `${stable.length}`, icon: 'package', children: stable },
+  ];
+  if (listing.problems.length > 0) {
+    nodes.push({
+      id: 'problems',
+      label: 'Unreadable entries',
+      description: `${listing.problems.length}`,
+      icon: 'warning',
+      children: listing.problems.map((problem, index) => ({ id: `problem-${index}`, label: problem, tooltip: problem, icon: 'warning', contextValue: POOL_CONTEXT.problem })),
+    });
+  }
+  return nodes;
+}

@@ -1,0 +1,229 @@
+/**
+ * Host side of the precheck and canary report webviews: one panel per (report kind, strategy
+ * file), revealed and updated when the same strategy is run again, and restored after a reload
+ * by re-reading the saved report file.
+ */
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { isQraftError } from '../../core/errors';
+import { canonicalHash, readJsonFile } from '../../core/json';
+import { type AnyReport, AnyReportSchema } from '../../core/reports/schema';
+import { createNonce, reportHtml } from './html';
+import { type HostToWebview, REPORT_VIEW_TYPE, canPropose, isReportViewState, isWebviewMessage, reportTitle, rerunCommand } from './protocol';
+
+export interface ShownReport {
+  report: AnyReport;
+  /** Absolute path of the saved report file (`<kind>-<hash>.json`). */
+  path: string;
+}
+
+type Content = { kind: 'report'; report: AnyReport; path: string } | { kind: 'unavailable'; path: string; message: string };
+
+export interface ReportPanelsApi {
+  /** Opens a report panel, or reveals and updates the one showing this kind for this strategy. */
+  show(saved: ShownReport): void;
+}
+
+const SAVED_NAME = /^(precheck|canary)-([0-9a-f]{64})\.json$/;
+
+/** Re-reads a saved report: it must exist, pass the schema, and still hash to its file name. */
+export function loadSavedReport(path: string): Content {
+  const unavailable = (message: string): Content => ({ kind: 'unavailable', path, message });
+  const name = SAVED_NAME.exec(basename(path));
+  if (!name) return unavailable(`${path} is not a saved precheck or canary report.`);
+  let report: AnyReport;
+  try {
+    report = readJsonFile(path, AnyReportSchema, 'report');
+  } catch (err) {
+    return unavailable(isQraftError(err) ? `This report is no longer available. ${err.message}` : `This report cannot be read: ${String(err)}`);
+  }
+  if (report.kind !== `qraft.${name[1]}` || canonicalHash(report) !== name[2]) {
+    return unavailable(`This report was changed after it was saved (its content no longer matches its name), so it is not shown: ${path}`);
+  }
+  return { kind: 'report', report, path };
+}
+
+function keyOf(content: Content): string | undefined {
+  return content.kind === 'report' ? `${content.report.kind}\0${content.report.strategy.path}` : undefined;
+}
+
+class ReportPanel {
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private content: Content,
+    private readonly mediaRoot: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    onDidDispose: (panel: ReportPanel) => void,
+  ) {
+    panel.webview.options = { enableScripts: true, localResourceRoots: [mediaRoot] };
+    panel.title = this.title();
+    panel.webview.html = this.html();
+    panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message), undefined, this.disposables);
+    panel.onDidDispose(
+      () => {
+        this.disposed = true;
+        onDidDispose(this);
+        for (const disposable of this.disposables.splice(0)) disposable.dispose();
+      },
+      undefined,
+      this.disposables,
+    );
+  }
+
+  get key(): string | undefined {
+    return keyOf(this.content);
+  }
+
+  update(content: Content): void {
+    this.content = content;
+    this.panel.title = this.title();
+    // If the page is live it redraws at once; if it is hidden (and so unloaded), it sends
+    // `ready` when shown again and gets the new content then.
+    this.post();
+  }
+
+  dispose(): void {
+    if (!this.disposed) this.panel.dispose();
+  }
+
+  private title(): string {
+    return this.content.kind === 'report' ? reportTitle(this.content.report) : 'Qraft report (unavailable)';
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    return reportHtml({
+      cspSource: webview.cspSource,
+      nonce: createNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'report.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'report.css')).toString(),
+      title: this.title(),
+    });
+  }
+
+  private post(): void {
+    if (this.disposed) return;
+    const content = this.content;
+    const message: HostToWebview =
+      content.kind === 'report' ? { type: 'render', report: content.report, reportPath: content.path } : { type: 'unavailable', reportPath: content.path, message: content.message };
+    this.panel.webview.postMessage(message).then(undefined, (err: unknown) => this.log.warn(`Report view: could not send the report: ${String(err)}`));
+  }
+
+  private run(command: string, ...args: unknown[]): void {
+    vscode.commands.executeCommand(command, ...args).then(undefined, (err: unknown) => this.log.error(`Report view: ${command} failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** Messages come from the page: checked by the protocol guard, and acted on with host data only. */
+  private receive(message: unknown): void {
+    if (!isWebviewMessage(message)) {
+      this.log.warn('Report view: ignored a malformed message from the webview.');
+      return;
+    }
+    const content = this.content;
+    if (message.type === 'ready') {
+      this.post();
+      return;
+    }
+    if (content.kind !== 'report') {
+      this.log.warn(`Report view: "${message.type}" ignored: no report is shown.`);
+      return;
+    }
+    const { report, path } = content;
+    const strategy = vscode.Uri.file(report.strategy.path);
+    switch (message.type) {
+      case 'propose':
+        if (!canPropose(report)) {
+          this.log.warn('Report view: Propose ignored: only a passed precheck can be proposed from its report.');
+          return;
+        }
+        this.run('qraft.propose', strategy);
+        return;
+      case 'rerun':
+        this.run(rerunCommand(report), strategy);
+        return;
+      case 'openJson':
+        vscode.window
+          .showTextDocument(vscode.Uri.file(path), { preview: true, viewColumn: vscode.ViewColumn.Beside })
+          .then(undefined, (err: unknown) => this.log.error(`Report view: cannot open ${path}: ${err instanceof Error ? err.message : String(err)}`));
+        return;
+    }
+  }
+}
+
+export class ReportPanels implements ReportPanelsApi, vscode.Disposable {
+  private readonly panels = new Set<ReportPanel>();
+  private readonly mediaRoot: vscode.Uri;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.mediaRoot = vscode.Uri.joinPath(context.extensionUri, 'media', 'dist');
+  }
+
+  show(saved: ShownReport): void {
+    const content: Content = { kind: 'report', report: saved.report, path: saved.path };
+    const key = keyOf(content);
+    const existing = [...this.panels].find((panel) => panel.key === key);
+    if (existing) {
+      existing.update(content);
+      existing.panel.reveal(existing.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      REPORT_VIEW_TYPE,
+      reportTitle(saved.report),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [this.mediaRoot], retainContextWhenHidden: false, enableFindWidget: true },
+    );
+    this.adopt(panel, content);
+  }
+
+  /** Restores a panel VS Code kept across a reload; its state comes from the page, so it is checked. */
+  restore(panel: vscode.WebviewPanel, state: unknown): void {
+    const content: Content = isReportViewState(state)
+      ? loadSavedReport(state.reportPath)
+      : { kind: 'unavailable', path: '', message: 'This report panel has no saved report to show; run the precheck or canary again.' };
+    if (content.kind === 'unavailable') this.log.warn(`Report view: ${content.message}`);
+    this.adopt(panel, content);
+  }
+
+  dispose(): void {
+    for (const panel of [...this.panels]) panel.dispose();
+    this.panels.clear();
+  }
+
+  private adopt(panel: vscode.WebviewPanel, content: Content): void {
+    this.panels.add(new ReportPanel(panel, content, this.mediaRoot, this.log, (gone) => this.panels.delete(gone)));
+  }
+}
+
+/** Restores report panels VS Code kept across a window reload (the webview's state names the file). */
+export function registerReportSerializer(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, panels: ReportPanels): void {
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(REPORT_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        try {
+          panels.restore(panel, state);
+        } catch (err) {
+          log.error(`Report view: could not restore a report panel: ${err instanceof Error ? err.message : String(err)}`);
+          panel.dispose();
+        }
+      },
+    }),
+  );
+}
+
+/**
+ * The report panels and their serializer. Call once from `activate`; everything it registers is
+ * disposed with the extension.
+ */
+export function registerReportPanels(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): ReportPanelsApi {
+  const panels = new ReportPanels(context, log);
+  context.subscriptions.push(panels);
+  registerReportSerializer(context, log, panels);
+  return { show: (saved) => panels.show(saved) };
+}
