@@ -1,11 +1,33 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { registerStrategyCodeLenses } from './views/codeLenses';
 import { createLog } from './views/output';
+import { registerPoolCommands } from './views/poolCommands';
+import { PythonInterpreters } from './views/python';
 import { registerReleaseCommands } from './views/releaseCommands';
+import { registerReportPanels } from './views/report/panel';
+import { registerCurrentStatus } from './views/statusBar';
+import { registerStrategyCommands } from './views/strategyCommands';
+import { registerTrees } from './views/trees';
+import { watchArtifacts } from './views/watchers';
 
 /** Wires the views and commands to the core; all behaviour lives in src/core and src/views. */
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog(context);
-  registerReleaseCommands(context, log);
+  const interpreters = new PythonInterpreters(log);
+  context.subscriptions.push(interpreters);
+  const reports = registerReportPanels(context, log);
+  const trees = registerTrees(context);
+  const status = registerCurrentStatus(context);
+  const refreshAll = () => {
+    trees.refresh();
+    void status.refresh();
+  };
+  registerReleaseCommands(context, log, refreshAll);
+  registerPoolCommands(context, log);
+  registerStrategyCommands(context, { log, interpreters, reports });
+  registerStrategyCodeLenses(context);
+  watchArtifacts(context, refreshAll);
+  context.subscriptions.push(vscode.commands.registerCommand('qraft.refresh', refreshAll));
   log.info(`Qraft Release ${context.extension.packageJSON.version as string} activated.`);
 }
 

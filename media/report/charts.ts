@@ -49,10 +49,20 @@ function cssVariable(name: string, fallback: string): string {
 const compactCash = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 const fullCash = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-function formatValue(kind: ChartSpec['kind'], value: number | null | undefined, compact: boolean): string {
+function formatValue(kind: ChartSpec['kind'], value: number | null | undefined, compact: boolean, decimals = 2): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (kind === 'drawdown') return `${(value * 100).toFixed(compact ? 0 : 2)}%`;
+  if (kind === 'drawdown') {
+    const text = (value * 100).toFixed(decimals);
+    return `${/^-0(\.0+)?$/.test(text) ? text.slice(1) : text}%`;
+  }
   return compact ? compactCash.format(value) : fullCash.format(value);
+}
+
+/** Decimals that tell axis ticks apart: a 2.5% step needs one, a 5% step none. */
+function tickDecimals(splits: number[]): number {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) * 100 : 1;
+  const fraction = step.toFixed(6).replace(/0+$/, '').split('.')[1] ?? '';
+  return Math.min(4, fraction.length);
 }
 
 /** A one-sentence text equivalent of a chart, for screen readers and the tooltip. */
@@ -100,6 +110,8 @@ function buildOptions(spec: ChartSpec, width: number): uPlot.Options {
           width: 1.5,
           spanGaps: true,
           points: { show: false },
+          // Engines often agree to the pixel: dash the second line so the first shows through.
+          ...(index > 0 ? { dash: [6, 4] } : {}),
           ...(spec.kind === 'drawdown' && index === 0 ? { fill: withAlpha(color, 0.15) } : {}),
           value: (_u, value) => formatValue(spec.kind, value, false),
         };
@@ -107,7 +119,13 @@ function buildOptions(spec: ChartSpec, width: number): uPlot.Options {
     ],
     axes: [
       { ...axis(undefined), stroke: muted },
-      { ...axis((_u, splits) => splits.map((value) => formatValue(spec.kind, value, true))), size: 64 },
+      {
+        ...axis((_u, splits) => {
+          const decimals = tickDecimals(splits);
+          return splits.map((value) => formatValue(spec.kind, value, true, decimals));
+        }),
+        size: 64,
+      },
     ],
   };
 }

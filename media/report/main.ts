@@ -2,7 +2,7 @@
  * The report webview: waits for the host's `render`, draws the report, and sends button clicks
  * back as data-free messages. Bundled by esbuild (browser, IIFE) to media/dist/report.js.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodeTag } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider } from '@vscode/webview-ui-toolkit';
 import 'uplot/dist/uPlot.min.css';
 import './report.css';
 import { type HostToWebview, type ReportViewState, type WebviewToHost, isHostMessage } from '../../src/views/report/protocol';
@@ -17,7 +17,8 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodeTag());
+// vscode-tag is not used: its template sets a style attribute, which the CSP refuses (see render.ts).
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider());
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app') ?? document.body;

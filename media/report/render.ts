@@ -28,14 +28,19 @@ function when(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-function seconds(timings: Record<string, number>): string | undefined {
+function took(timings: Record<string, number>): string | undefined {
   const total = timings.total;
-  return typeof total === 'number' && Number.isFinite(total) ? `${(total / 1000).toFixed(2)} s` : undefined;
+  if (typeof total !== 'number' || !Number.isFinite(total)) return undefined;
+  return total < 1000 ? `${Math.round(total)} ms` : `${(total / 1000).toFixed(2)} s`;
 }
 
-/** A toolkit tag with a state class (the colour comes from report.css via ::part). */
+/**
+ * A tag (PASS, FAIL, close). Plain <span> styled like the toolkit's vscode-tag: that component's
+ * template (the shared badge template) carries a `style` attribute binding, which the strict CSP
+ * (no 'unsafe-inline' for styles) reports as a violation on every page.
+ */
 function tag(text: string, state: 'pass' | 'fail' | 'warn' | 'info'): HTMLElement {
-  return custom('vscode-tag', { className: `tag tag-${state}`, text });
+  return el('span', { className: `tag tag-${state}`, text });
 }
 
 function section(title: string, ...children: Child[]): HTMLElement {
@@ -99,12 +104,12 @@ function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
 }
 
 function header(verdictWord: string, state: 'pass' | 'fail' | 'warn', what: string, report: AnyReport, extra: Child[] = []): HTMLElement {
-  const took = seconds(report.timings_ms);
+  const duration = took(report.timings_ms);
   return el(
     'header',
     { className: `verdict verdict-${state}` },
     el('h1', {}, el('span', { className: 'verdict-word', text: verdictWord }), ` ${what} · `, el('span', { className: 'strategy', text: `${report.strategy.name}@${report.strategy.version}` })),
-    el('p', { className: 'meta' }, el('span', { text: `strategy ${short(report.strategy_hash)}`, title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${took ? ` · took ${took}` : ''}`),
+    el('p', { className: 'meta' }, el('span', { text: `strategy ${short(report.strategy_hash)}`, title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${duration ? ` · took ${duration}` : ''}`),
     ...extra,
   );
 }
@@ -147,9 +152,11 @@ function inconsistentMetrics(report: PrecheckReport): Set<string> {
   return failed;
 }
 
+/** A difference with its sign; one that rounds to zero shows as zero, without a sign. */
 function signed(name: string, value: number): string {
   const text = formatMetric(name, value);
-  return value > 0 && Number.isFinite(value) ? `+${text}` : text;
+  if (/^-?0(\.0+)?%?$/.test(text)) return text.replace(/^-/, '');
+  return value > 0 ? `+${text}` : text;
 }
 
 function precheckMetrics(report: PrecheckReport): HTMLTableElement {
@@ -176,10 +183,10 @@ function precheckPage(report: PrecheckReport, actions: ReportActions): RenderedR
     createChart({ title: 'Drawdown', kind: 'drawdown', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.drawdown } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.drawdown } }] }),
   ];
   const failed = report.gates.filter((gate) => !gate.passed).map((gate) => gate.name);
-  const timing: Child[] = [el('span', { className: 'mono', text: report.timing })];
-  if (report.timing === 'close') {
-    timing.push(' ', tag('close', 'warn'), el('span', { className: 'note', text: " fills at the signal bar's own close: assumes market-on-close orders" }));
-  }
+  const timing: Child[] =
+    report.timing === 'close'
+      ? [tag('close', 'warn'), el('span', { className: 'note', text: " fills at the signal bar's own close: assumes market-on-close orders" })]
+      : [el('span', { className: 'mono', text: report.timing })];
   const root = el(
     'div',
     { className: 'report report-precheck' },
@@ -237,9 +244,15 @@ function canaryMetrics(report: CanaryReport): HTMLTableElement {
   return table(baseline ? 'Metrics: candidate against CURRENT' : 'Metrics: candidate', headers, rows, 'metrics');
 }
 
+/** Canary limits that are fractions (shown as percentages); any other limit shows as a number. */
+const FRACTION_LIMITS = new Set(['max_drawdown', 'min_return_vs_baseline', 'marginal_band', 'marginal_share']);
+
 function limitFacts(limits: Record<string, number>): HTMLElement {
   const list = el('ul', { className: 'limits' });
-  for (const [name, value] of Object.entries(limits)) list.append(el('li', {}, el('span', { className: 'mono', text: name }), ` ${gateValue(value)}`));
+  for (const [name, value] of Object.entries(limits)) {
+    const text = FRACTION_LIMITS.has(name) && Number.isFinite(value) ? `${(value * 100).toFixed(2)}%` : gateValue(value);
+    list.append(el('li', {}, el('span', { className: 'mono', text: name }), ` ${text}`));
+  }
   return list;
 }
 

@@ -2,27 +2,38 @@ import * as vscode from 'vscode';
 import { z } from 'zod';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/format';
 import { shortHash } from '../core/hash';
+import { RefusedError } from '../core/errors';
 import { readJsonFile } from '../core/json';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { askActor, askNote, confirm, pickCandidate, pickRollbackTarget, pickStrategyFile } from './pickers';
-import { pickRelease } from './workspace';
+import { type WorkspaceRelease, pickRelease } from './workspace';
 
 /** Arguments tree items and code lenses pass to the release commands. */
 export interface HashArgument {
   manifestHash: string;
 }
 
-function hashFrom(argument: unknown): string | undefined {
+/** A manifest hash from a command argument: a string, or a tree node / lens argument carrying one. */
+export function hashFrom(argument: unknown): string | undefined {
   if (typeof argument === 'string') return argument;
   if (argument && typeof argument === 'object' && 'manifestHash' in argument && typeof argument.manifestHash === 'string') return argument.manifestHash;
   return undefined;
 }
 
 /** Propose, Approve and Publish, Show CURRENT/HISTORY, Rollback and Verify from the palette. */
-export function registerReleaseCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+export function registerReleaseCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onChanged: () => void): void {
+  // onChanged refreshes the trees at once; the file watchers would catch up a moment later.
   const register = (id: string, action: string, body: (...args: never[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(log, action, body as (...args: unknown[]) => unknown)));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(
+        id,
+        guarded(log, action, async (...args: unknown[]) => {
+          await (body as (...args: unknown[]) => unknown)(...args);
+          onChanged();
+        }),
+      ),
+    );
 
   register('qraft.propose', 'Propose', async (argument?: vscode.Uri) => {
     const strategyUri = await pickStrategyFile(argument);
@@ -44,7 +55,18 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     const hash = hashFrom(argument) ?? (await pickCandidate(target.release));
     const approver = await askActor(target.folder, `Approver for ${shortHash(hash)}`);
     const note = await askNote('Approval note');
-    const result = await target.release.approveAndPublish({ hash, approver, note });
+    let result;
+    try {
+      result = await target.release.approveAndPublish({ hash, approver, note });
+    } catch (err) {
+      // A refusing gate (no passing precheck) can be overridden, with a note HISTORY keeps.
+      if (!(err instanceof RefusedError) || !/override with --force/.test(err.message)) throw err;
+      const force = 'Approve anyway…';
+      const answer = await vscode.window.showWarningMessage(err.message.replace(/ \(override with --force and a --note\)/, ''), { modal: true, detail: 'Approving anyway records a forced approval in HISTORY, with your note.' }, force);
+      if (answer !== force) return;
+      const reason = await askNote('Why approve without a passing precheck? (recorded in HISTORY)', true);
+      result = await target.release.approveAndPublish({ hash, approver, note: note ? `${note} — ${reason}` : reason, force: true });
+    }
     logBlock(log, 'Approve and Publish', formatPublish(result));
     void vscode.window.showInformationMessage(`Published ${shortHash(hash)} as CURRENT.`);
   });
@@ -64,16 +86,29 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     log.show(true);
   });
 
-  register('qraft.rollback', 'Rollback', async (argument?: unknown) => {
-    const target = await pickRelease();
-    if (!target) return;
-    const to = hashFrom(argument) ?? (await pickRollbackTarget(target.release));
-    await confirm(to ? `Roll CURRENT back to ${shortHash(to)}?` : 'Roll CURRENT back to the previous version?', 'Rollback');
+  /** Rolls back to `to` (a hash or tree node), or to the previous version when absent, after a confirmation. */
+  const rollback = async (target: WorkspaceRelease, to: string | undefined) => {
+    const { stack } = await target.release.deploy.read();
+    const destination = to ? stack.find((item) => item.manifest_hash.startsWith(to.toLowerCase())) : stack.at(-2);
+    if (!destination) throw new RefusedError(to ? `${shortHash(to)} is not an earlier version on the release stack.` : 'There is no earlier version to roll back to.');
+    const label = `${destination.strategy ? `${destination.strategy.name}@${destination.strategy.version} ` : ''}(${shortHash(destination.manifest_hash)})`;
+    await confirm(`Roll CURRENT back to ${label}?`, 'Rollback');
     const actor = await askActor(target.folder, 'Rolled back by');
     const note = await askNote('Why roll back?');
     const result = await target.release.rollback({ to, actor, note });
     logBlock(log, 'Rollback', formatRollback(result));
-    void vscode.window.showInformationMessage(`Rolled back: CURRENT is ${shortHash(result.current.manifest_hash)}.`);
+    void vscode.window.showInformationMessage(`Rolled back: CURRENT is ${label} again.`);
+  };
+
+  register('qraft.rollback', 'Rollback', async () => {
+    const target = await pickRelease();
+    if (target) await rollback(target, undefined);
+  });
+
+  register('qraft.rollbackToVersion', 'Rollback to this version', async (argument?: unknown) => {
+    const target = await pickRelease();
+    if (!target) return;
+    await rollback(target, hashFrom(argument) ?? (await pickRollbackTarget(target.release)));
   });
 
   register('qraft.verifyHistory', 'Verify HISTORY', async () => {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { InputError } from '../core/errors';
 import { type QraftWorkspace, openWorkspace } from '../core/workspace';
+import { settingOverrides, stringSetting } from './settings';
 
 /** The workspace folder commands act on: the hint's or active editor's, else the only one, else a pick. */
 export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
@@ -13,13 +14,15 @@ export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.Wor
   return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder holding the Qraft artifacts' });
 }
 
-function setting(folder: vscode.WorkspaceFolder, key: string): string | undefined {
-  return vscode.workspace.getConfiguration('qraft', folder.uri).get<string>(key)?.trim() || undefined;
-}
-
 /** The folder's pool, deploy store, reports and config (qraft.config.json), from its settings. */
 export function workspaceFor(folder: vscode.WorkspaceFolder): QraftWorkspace {
-  return openWorkspace({ root: folder.uri.fsPath, poolRoot: setting(folder, 'poolRoot'), deployDir: setting(folder, 'deployDir'), reportsDir: setting(folder, 'reportsDir') });
+  return openWorkspace({
+    root: folder.uri.fsPath,
+    poolRoot: stringSetting(folder, 'poolRoot'),
+    deployDir: stringSetting(folder, 'deployDir'),
+    reportsDir: stringSetting(folder, 'reportsDir'),
+    overrides: settingOverrides(folder),
+  });
 }
 
 export interface WorkspaceRelease extends QraftWorkspace {

@@ -3,12 +3,10 @@
  * file), revealed and updated when the same strategy is run again, and restored after a reload
  * by re-reading the saved report file.
  */
-import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { isQraftError } from '../../core/errors';
-import { canonicalHash, readJsonFile } from '../../core/json';
-import { type AnyReport, AnyReportSchema } from '../../core/reports/schema';
+import type { AnyReport } from '../../core/reports/schema';
 import { createNonce, reportHtml } from './html';
+import { type ReportContent as Content, loadSavedReport } from './load';
 import { type HostToWebview, REPORT_VIEW_TYPE, canPropose, isReportViewState, isWebviewMessage, reportTitle, rerunCommand } from './protocol';
 
 export interface ShownReport {
@@ -17,30 +15,9 @@ export interface ShownReport {
   path: string;
 }
 
-type Content = { kind: 'report'; report: AnyReport; path: string } | { kind: 'unavailable'; path: string; message: string };
-
 export interface ReportPanelsApi {
   /** Opens a report panel, or reveals and updates the one showing this kind for this strategy. */
   show(saved: ShownReport): void;
-}
-
-const SAVED_NAME = /^(precheck|canary)-([0-9a-f]{64})\.json$/;
-
-/** Re-reads a saved report: it must exist, pass the schema, and still hash to its file name. */
-export function loadSavedReport(path: string): Content {
-  const unavailable = (message: string): Content => ({ kind: 'unavailable', path, message });
-  const name = SAVED_NAME.exec(basename(path));
-  if (!name) return unavailable(`${path} is not a saved precheck or canary report.`);
-  let report: AnyReport;
-  try {
-    report = readJsonFile(path, AnyReportSchema, 'report');
-  } catch (err) {
-    return unavailable(isQraftError(err) ? `This report is no longer available. ${err.message}` : `This report cannot be read: ${String(err)}`);
-  }
-  if (report.kind !== `qraft.${name[1]}` || canonicalHash(report) !== name[2]) {
-    return unavailable(`This report was changed after it was saved (its content no longer matches its name), so it is not shown: ${path}`);
-  }
-  return { kind: 'report', report, path };
 }
 
 function keyOf(content: Content): string | undefined {
