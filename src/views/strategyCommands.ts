@@ -56,22 +56,14 @@ async function pickPrices(context: vscode.ExtensionContext, folder: vscode.Works
   return picked.path;
 }
 
-/** The engine to run; when NautilusTrader is wanted but not importable, the user decides. */
-async function chooseEngine(folder: vscode.WorkspaceFolder, services: Services, asked: Set<string>): Promise<{ engine: EngineChoice; python: string }> {
-  const setting = vscode.workspace.getConfiguration('qraft', folder.uri).get<string>('engine', 'auto');
-  const engine: EngineChoice = (ENGINE_CHOICES as readonly string[]).includes(setting) ? (setting as EngineChoice) : 'auto';
-  const interpreter = await services.interpreters.resolve(folder);
-  services.log.info(`Python for NautilusTrader: ${interpreter.path} (${interpreter.source}); engine setting: ${engine}`);
-  if (engine === 'builtin') return { engine, python: interpreter.path };
-  const probe = await probeNautilus(interpreter.path);
-  if (probe.ok || (engine === 'auto' && asked.has(interpreter.path))) return { engine, python: interpreter.path };
-  asked.add(interpreter.path);
+/** Offers the ways out when NautilusTrader is not importable; resolves to the user's choice. */
+async function offerNautilusFixes(python: string, reason: string, modal: boolean): Promise<'builtin' | undefined> {
   const useBuiltin = 'Use built-in engine';
   const install = 'Install nautilus_trader';
   const select = 'Select interpreter';
   const answer = await vscode.window.showWarningMessage(
-    `NautilusTrader is not importable by ${interpreter.path} (${probe.message}).`,
-    { modal: engine === 'nautilus', detail: 'The precise backtest can run on the built-in engine instead, or you can install nautilus_trader into this interpreter.' },
+    `NautilusTrader is not importable by ${python} (${reason}).`,
+    { modal, detail: 'The precise backtest can run on the built-in engine instead, or you can install nautilus_trader into this interpreter.' },
     useBuiltin,
     install,
     select,
@@ -79,14 +71,37 @@ async function chooseEngine(folder: vscode.WorkspaceFolder, services: Services, 
   if (answer === install) {
     const terminal = vscode.window.createTerminal({ name: 'Install nautilus_trader' });
     terminal.show();
-    terminal.sendText(`"${interpreter.path}" -m pip install "${NAUTILUS_PIP_SPEC}"`);
-    throw new CancelledError('The run');
-  }
-  if (answer === select) {
+    terminal.sendText(`"${python}" -m pip install "${NAUTILUS_PIP_SPEC}"`);
+  } else if (answer === select) {
     void vscode.commands.executeCommand('python.setInterpreter');
-    throw new CancelledError('The run');
+  } else if (answer === useBuiltin) {
+    await vscode.workspace.getConfiguration('qraft').update('engine', 'builtin', vscode.ConfigurationTarget.Workspace);
+    return 'builtin';
   }
-  if (answer === useBuiltin || engine === 'auto') return { engine: 'builtin', python: interpreter.path };
+  return undefined;
+}
+
+/**
+ * The engine to run. With `auto` and no NautilusTrader the built-in engine runs at once (the
+ * report says so) and a notification offers the fixes, once per interpreter; with `nautilus` the
+ * user chooses before anything runs.
+ */
+async function chooseEngine(folder: vscode.WorkspaceFolder, services: Services, offered: Set<string>): Promise<{ engine: EngineChoice; python: string }> {
+  const setting = vscode.workspace.getConfiguration('qraft', folder.uri).get<string>('engine', 'auto');
+  const engine: EngineChoice = (ENGINE_CHOICES as readonly string[]).includes(setting) ? (setting as EngineChoice) : 'auto';
+  const interpreter = await services.interpreters.resolve(folder);
+  services.log.info(`Python for NautilusTrader: ${interpreter.path} (${interpreter.source}); engine setting: ${engine}`);
+  if (engine === 'builtin') return { engine, python: interpreter.path };
+  const probe = await probeNautilus(interpreter.path);
+  if (probe.ok) return { engine, python: interpreter.path };
+  if (engine === 'auto') {
+    if (!offered.has(interpreter.path)) {
+      offered.add(interpreter.path);
+      void offerNautilusFixes(interpreter.path, probe.message, false);
+    }
+    return { engine: 'builtin', python: interpreter.path };
+  }
+  if ((await offerNautilusFixes(interpreter.path, probe.message, true)) === 'builtin') return { engine: 'builtin', python: interpreter.path };
   throw new CancelledError('The run');
 }
 

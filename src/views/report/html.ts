@@ -51,8 +51,9 @@ export function reportCsp(cspSource: string, nonce: string): string {
 export function reportHtml(options: ReportHtmlOptions): string {
   const { cspSource, nonce, scriptUri, styleUri, title } = options;
   if (!NONCE.test(nonce)) throw new Error('reportHtml: the nonce must be at least 16 base64 characters');
-  // cspSource is VS Code's own value, but it still must not break out of the attribute.
-  if (/[;"'<>\s,]/.test(cspSource.trim()) || cspSource.trim() === '') throw new Error('reportHtml: unexpected cspSource');
+  // cspSource is VS Code's own value (code-server's holds several space-separated sources, some
+  // quoted like 'self'), but it still must not end the directive or leave the attribute.
+  if (/[;"<>&\n\r]/.test(cspSource) || cspSource.trim() === '') throw new Error('reportHtml: unexpected cspSource');
   const csp = reportCsp(cspSource.trim(), nonce);
   // Built only from the checked nonce and cspSource: no character that could leave the attribute.
   if (/["<>&]/.test(csp)) throw new Error('reportHtml: unsafe character in the CSP');

