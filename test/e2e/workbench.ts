@@ -12,14 +12,13 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Types into the open input box (or quick pick filter) and accepts. */
-export async function answerInput(page: Page, text: string, expectPrompt?: RegExp): Promise<void> {
+/** Waits for the input box asking `prompt`, types `text` (replacing the default) and accepts. */
+export async function answerInput(page: Page, prompt: string | RegExp, text: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible' });
-  if (expectPrompt) await widget.locator('.quick-input-message, .quick-input-description, input').filter({ hasText: expectPrompt }).or(widget.locator(`input[aria-label*="${expectPrompt.source.replace(/\\/g, '')}"]`)).first().waitFor({ timeout: 5000 }).catch(() => undefined);
-  const input = widget.locator('input');
-  await input.fill(text);
+  await widget.locator('.quick-input-message', { hasText: prompt }).first().waitFor({ state: 'visible' });
+  await widget.locator('input').fill(text);
   await page.keyboard.press('Enter');
+  await widget.locator('.quick-input-message', { hasText: prompt }).first().waitFor({ state: 'hidden' }).catch(() => undefined);
 }
 
 /** Picks the quick-pick row containing `text`. */
@@ -73,4 +72,17 @@ export async function openFile(page: Page, name: string): Promise<void> {
 /** The document inside the (active) report webview. */
 export function reportFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+/** Right-clicks `row` and chooses `label` from its context menu (rendered in a shadow root). */
+export async function contextMenu(page: Page, row: Locator, label: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.getByRole('menuitem', { name: label, exact: true }).first();
+  await item.waitFor({ state: 'visible' });
+  await item.hover();
+  await item.click();
+  await item.waitFor({ state: 'hidden', timeout: 5000 }).catch(async () => {
+    // Some builds only act on keyboard selection: the hovered item is focused, Enter runs it.
+    await page.keyboard.press('Enter');
+  });
 }

@@ -1,0 +1,181 @@
+// User flows in a real VS Code (code-server 1.139 in headless Chromium), each checked on screen
+// and on disk. Screenshots go to test-output/e2e/ (git-ignored).
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, type Session, startSession } from './harness';
+import { answerInput, contextMenu, dialogButton, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
+
+const PYTHON = join(REPO, '.venv', 'bin', 'python');
+const CLI = join(REPO, 'dist', 'cli.js');
+
+function exampleWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qraft-e2e-ws-'));
+  cpSync(join(REPO, 'examples'), dir, { recursive: true, filter: (src) => !src.includes('artifacts') });
+  // A second version of the strategy, as its own strategy file, for the second release.
+  writeFileSync(join(dir, 'v2.strategy.json'), readFileSync(join(dir, 'payload.json')));
+  // A strategy with a schema error (fast is not a number), for the diagnostics flow.
+  writeFileSync(join(dir, 'broken.strategy.json'), JSON.stringify({ name: 'broken', version: '1', universe: ['SPY'], signal: { type: 'sma_cross', fast: 'ten', slow: 30 } }, null, 2));
+  return dir;
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+const reports = (ws: string, kind: string) => (existsSync(join(ws, 'artifacts', 'reports')) ? readdirSync(join(ws, 'artifacts', 'reports')).filter((name) => name.startsWith(`${kind}-`)) : []);
+
+async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last as NonNullable<T>;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Clicks a code lens of the active editor by its title. */
+async function clickLens(session: Session, title: string): Promise<void> {
+  const lens = session.page.locator('.codelens-decoration a', { hasText: title }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  await lens.click();
+}
+
+/** Precheck from the code lens, then waits for the report panel's verdict. */
+async function precheckFromLens(session: Session, file: string, screenshot: string): Promise<void> {
+  await openFile(session.page, file);
+  const before = reports(session.workspace, 'precheck').length;
+  await clickLens(session, 'Run Precheck');
+  await until('the precheck report file', () => reports(session.workspace, 'precheck').length > before, 120_000);
+  const frame = reportFrame(session.page);
+  await frame.locator('text=PASSED').first().waitFor({ timeout: 60_000 });
+  await session.screenshot(screenshot);
+}
+
+async function approveFromTree(session: Session, label: string, approver: string, note: string): Promise<void> {
+  await openQraftSidebar(session.page);
+  const row = treeRows(session.page, 'Strategy Pool').filter({ hasText: label }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await contextMenu(session.page, row, 'Approve and Publish…');
+  await answerInput(session.page, /Approver for/, approver);
+  await answerInput(session.page, 'Approval note', note);
+}
+
+async function proposeFromLens(session: Session, file: string, proposer: string): Promise<void> {
+  await openFile(session.page, file);
+  await clickLens(session, 'Propose');
+  await answerInput(session.page, 'Proposed by', proposer);
+  await answerInput(session.page, 'Description of this proposal', `${file} from the e2e flow`);
+}
+
+describe('user flows in a real VS Code', function () {
+  this.timeout(600_000);
+  let session: Session;
+  let ws: string;
+
+  before(async () => {
+    ws = exampleWorkspace();
+    session = await startSession({ workspace: ws, settings: { 'qraft.pythonPath': PYTHON, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await session?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+  });
+  after(async () => {
+    await session?.stop();
+  });
+
+  it('Run Precheck from the code lens shows the report: verdict, gate table, charts; the report is on disk', async () => {
+    await precheckFromLens(session, 'strategy.json', '01-precheck-report');
+    const frame = reportFrame(session.page);
+    for (const gate of ['consistency', 'cold_start', 'cost_sensitivity', 'leakage']) await frame.getByText(gate, { exact: true }).first().waitFor();
+    const canvases = frame.locator('canvas');
+    await canvases.first().waitFor();
+    assert.ok((await canvases.count()) >= 2, 'equity and drawdown charts');
+    // A drawn chart has non-blank pixels.
+    const drawn = await canvases.first().evaluate((element) => {
+      const canvas = element as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      return data ? data.some((value: number, index: number) => index % 4 === 3 && value > 0) : false;
+    });
+    assert.ok(drawn, 'the equity chart has pixels');
+    await frame.locator('canvas').first().scrollIntoViewIfNeeded();
+    await session.screenshot('02-precheck-charts');
+    const [name] = reports(ws, 'precheck');
+    const report = readJson(join(ws, 'artifacts', 'reports', name));
+    assert.equal(report.passed, true);
+    assert.equal(report.precise.engine, 'nautilus');
+  });
+
+  it('Propose puts a candidate in the Strategy Pool; Approve and Publish makes it CURRENT on screen and on disk', async () => {
+    await proposeFromLens(session, 'strategy.json', 'alice');
+    await openQraftSidebar(session.page);
+    await until('the candidate row', async () => (await treeTexts(session.page, 'Strategy Pool')).some((text) => text.includes('sma-cross-spy@1.0.0') && text.includes('precheck passed')));
+    await session.screenshot('03-pool-candidate');
+    await approveFromTree(session, 'sma-cross-spy@1.0.0', 'bob', 'first release');
+    await until('CURRENT in the Deployment tree', async () => (await treeTexts(session.page, 'Deployment')).some((text) => text.includes('CURRENT sma-cross-spy@1.0.0')));
+    await session.screenshot('04-deployment-current');
+    const current = readJson(join(ws, 'artifacts', 'deploy', 'CURRENT.json'));
+    assert.equal(current.approved_by, 'bob');
+    assert.equal(current.strategy.version, '1.0.0');
+    const history = readJson(join(ws, 'artifacts', 'deploy', 'HISTORY.json'));
+    assert.deepEqual(history.map((entry: { action: string; note: string }) => [entry.action, entry.note]), [['publish', 'first release']]);
+    await session.page.locator('.statusbar-item', { hasText: 'sma-cross-spy@1.0.0' }).first().waitFor();
+  });
+
+  it('a second release, then Rollback to This Version on the first history entry brings the first back', async () => {
+    await precheckFromLens(session, 'v2.strategy.json', '05-precheck-v2');
+    await proposeFromLens(session, 'v2.strategy.json', 'alice');
+    await approveFromTree(session, 'sma-cross-spy@1.1.0', 'bob', 'slower averages');
+    await until('1.1.0 CURRENT', async () => (await treeTexts(session.page, 'Deployment')).some((text) => text.includes('CURRENT sma-cross-spy@1.1.0')));
+    const first = treeRows(session.page, 'Deployment').filter({ hasText: '#1 publish sma-cross-spy@1.0.0' }).first();
+    await contextMenu(session.page, first, 'Rollback to This Version…');
+    await dialogButton(session.page, 'Rollback');
+    await answerInput(session.page, 'Rolled back by', 'carol');
+    await answerInput(session.page, 'Why roll back?', '1.1.0 trades too late');
+    await until('1.0.0 CURRENT again', async () => (await treeTexts(session.page, 'Deployment')).some((text) => text.includes('CURRENT sma-cross-spy@1.0.0')));
+    await session.screenshot('06-rolled-back');
+    const history = readJson(join(ws, 'artifacts', 'deploy', 'HISTORY.json'));
+    assert.deepEqual(history.map((entry: { action: string; actor: string }) => [entry.action, entry.actor]), [['publish', 'bob'], ['publish', 'bob'], ['rollback', 'carol']]);
+    assert.equal(readJson(join(ws, 'artifacts', 'deploy', 'CURRENT.json')).strategy.version, '1.0.0');
+  });
+
+  it('right-click strategy.json in the explorer → Run Canary shows the canary report against CURRENT', async () => {
+    const before = reports(ws, 'canary').length;
+    await session.page.keyboard.press('Control+Shift+E');
+    const item = session.page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^strategy\.json$/ }).first();
+    await item.waitFor();
+    await contextMenu(session.page, item, 'Run Canary');
+    await until('the canary report file', () => reports(ws, 'canary').length > before, 60_000);
+    const frame = reportFrame(session.page);
+    await frame.locator('text=/^(PASS|MARGINAL|FAIL)$/').first().waitFor({ timeout: 30_000 });
+    await frame.locator('text=/CURRENT/').first().waitFor();
+    await session.screenshot('07-canary-report');
+    const [name] = reports(ws, 'canary');
+    const report = readJson(join(ws, 'artifacts', 'reports', name));
+    assert.equal(report.baseline.strategy.version, '1.0.0');
+  });
+
+  it('a broken strategy.json: the schema flags it in Problems and Run Precheck says what is wrong in one sentence', async () => {
+    await openFile(session.page, 'broken.strategy.json');
+    await session.page.keyboard.press('Control+Shift+M');
+    const problem = session.page.locator('.markers-panel .monaco-list-row', { hasText: /Incorrect type|Expected "integer"|number/ }).first();
+    await problem.waitFor({ timeout: 30_000 });
+    await runCommand(session.page, 'Qraft: Run Precheck');
+    const toast = notification(session.page, /broken\.strategy\.json is invalid: signal\.fast/);
+    await toast.waitFor({ timeout: 30_000 });
+    await session.screenshot('08-broken-strategy');
+  });
+
+  it('the CLI writes to artifacts/deploy while the workbench is open → the Deployment tree updates', async () => {
+    await openQraftSidebar(session.page);
+    const hash = readJson(join(ws, 'artifacts', 'deploy', 'HISTORY.json'))[1].manifest_hash as string;
+    execFileSync(process.execPath, [CLI, 'deploy', 'approve-and-publish', '--hash', hash, '--approver', 'dave', '--note', 'from the terminal'], { cwd: ws });
+    await until('the CLI publish in the tree', async () => {
+      const texts = await treeTexts(session.page, 'Deployment');
+      return texts.some((text) => text.includes('CURRENT sma-cross-spy@1.1.0')) && texts.some((text) => text.includes('#4 publish sma-cross-spy@1.1.0') && text.includes('dave'));
+    });
+    await session.page.locator('.statusbar-item', { hasText: 'sma-cross-spy@1.1.0' }).first().waitFor();
+    await session.screenshot('09-cli-write-shows');
+  });
+});
