@@ -33,7 +33,15 @@ const webview = {
   logLevel: 'warning',
 };
 
-const all = [...entries.map((entry) => ({ ...common, ...entry })), webview];
+// `--extension-tests`: the suite @vscode/test-electron loads into the extension host (mocha external).
+const extensionTests = ['index', 'extension.test'].map((name) => ({
+  ...common,
+  entryPoints: [`test/extension/suite/${name}.ts`],
+  outfile: `out/extension-tests/${name}.js`,
+  external: ['vscode', 'mocha'],
+}));
+
+const all = [...entries.map((entry) => ({ ...common, ...entry })), webview, ...(process.argv.includes('--extension-tests') ? extensionTests : [])];
 
 if (watch) {
   const { context } = await import('esbuild');

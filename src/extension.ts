@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerStrategyCodeLenses } from './views/codeLenses';
+import type { ViewNode } from './views/models/nodes';
 import { createLog } from './views/output';
 import { registerPoolCommands } from './views/poolCommands';
 import { PythonInterpreters } from './views/python';
@@ -10,8 +11,14 @@ import { registerStrategyCommands } from './views/strategyCommands';
 import { registerTrees } from './views/trees';
 import { watchArtifacts } from './views/watchers';
 
+/** What activate() returns: the trees' current rows, for tests and other extensions. */
+export interface QraftApi {
+  deploymentNodes(): Promise<ViewNode[]>;
+  poolNodes(): Promise<ViewNode[]>;
+}
+
 /** Wires the views and commands to the core; all behaviour lives in src/core and src/views. */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): QraftApi {
   const log = createLog(context);
   const interpreters = new PythonInterpreters(log);
   context.subscriptions.push(interpreters);
@@ -29,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   watchArtifacts(context, refreshAll);
   context.subscriptions.push(vscode.commands.registerCommand('qraft.refresh', refreshAll));
   log.info(`Qraft Release ${context.extension.packageJSON.version as string} activated.`);
+  return { deploymentNodes: () => trees.deployment.roots(), poolNodes: () => trees.pool.roots() };
 }
 
 export function deactivate(): void {}

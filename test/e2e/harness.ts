@@ -3,7 +3,7 @@
 // code-server, opens a workspace and hands out a Playwright page. Every process it starts is
 // stopped by `stop()`, also when a test fails.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +22,13 @@ function log(message: string): void {
 }
 
 /** Installs Chromium (Debian) and the npm tools once; later runs find them in place. */
-export function ensureTools(): void {
-  if (!existsSync(CHROMIUM) || !existsSync('/usr/include/krb5.h')) {
+export function ensureTools(options: { browser?: boolean } = {}): void {
+  if ((options.browser && !existsSync(CHROMIUM)) || !existsSync('/usr/include/krb5.h')) {
     log('installing Debian chromium and libkrb5-dev…');
     const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
     const apt = (...args: string[]) => execFileSync(sudo[0] ?? 'apt-get', sudo.length ? ['apt-get', ...args] : args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     apt('update', '-qq');
-    apt('install', '-y', '-qq', 'chromium', 'libkrb5-dev');
+    apt('install', '-y', '-qq', ...(options.browser ? ['chromium'] : []), 'libkrb5-dev');
   }
   const manifest = readFileSync(join(__dirname, 'tools.package.json'), 'utf8');
   const installed = join(TOOLS, 'package.json');
@@ -44,15 +44,20 @@ export function ensureTools(): void {
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit', env });
 }
 
-/** Copies the built extension into an extensions dir the way an installed VSIX lays it out. */
-export function installExtension(extensionsDir: string): string {
-  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
-  const target = join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
-  mkdirSync(target, { recursive: true });
-  for (const entry of ['package.json', 'README.md', 'dist', 'media', 'schemas', 'python']) {
-    cpSync(join(REPO, entry), join(target, entry), { recursive: true, filter: (src) => !/__pycache__|\.pytest_cache|[/\\]tests([/\\]|$)|media[/\\]report([/\\]|$)/.test(src.slice(REPO.length)) });
-  }
-  return target;
+let packaged: string | undefined;
+
+/** Packages the built extension as a VSIX with vsce (once per process), as users install it. */
+export function packageExtension(): string {
+  if (packaged) return packaged;
+  const out = join(mkdtempSync(join(tmpdir(), 'qraft-vsix-')), 'qraft-release.vsix');
+  execFileSync(process.execPath, [join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '-o', out], { cwd: REPO, stdio: 'pipe' });
+  packaged = out;
+  return out;
+}
+
+/** Installs the VSIX into a throwaway extensions dir with code-server's own installer. */
+export function installExtension(userData: string, extensionsDir: string): void {
+  execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', userData, '--extensions-dir', extensionsDir, '--install-extension', packageExtension()], { stdio: 'pipe' });
 }
 
 function freePort(): Promise<number> {
@@ -63,6 +68,66 @@ function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+export interface CodeServer {
+  url: string;
+  port: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts code-server with the built extension installed, on `workspace`; no browser. */
+export async function startCodeServer(options: SessionOptions & { port?: number; host?: string }): Promise<CodeServer> {
+  ensureTools();
+  const base = mkdtempSync(join(tmpdir(), 'qraft-e2e-'));
+  const userData = join(base, 'user-data');
+  const extensions = join(base, 'extensions');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify({
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'chat.disableAIFeatures': true,
+      'workbench.tips.enabled': false,
+      'extensions.ignoreRecommendations': true,
+      'telemetry.telemetryLevel': 'off',
+      'window.restoreWindows': 'none',
+      ...options.settings,
+    }),
+  );
+  installExtension(userData, extensions);
+  const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
+  const server: ChildProcess = spawn(
+    NODE24,
+    [CODE_SERVER, '--auth', 'none', '--bind-addr', `${host}:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userData, '--extensions-dir', extensions, options.workspace],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: true },
+  );
+  let serverLog = '';
+  server.stdout?.on('data', (chunk) => (serverLog += chunk));
+  server.stderr?.on('data', (chunk) => (serverLog += chunk));
+  const stop = async () => {
+    if (server.pid && server.exitCode === null) {
+      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+        try {
+          process.kill(-server.pid, signal);
+        } catch {
+          // already gone
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    }
+    rmSync(base, { recursive: true, force: true });
+  };
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
+  } catch (err) {
+    await stop();
+    throw new Error(`code-server did not come up: ${(err as Error).message}\n${serverLog.slice(-2000)}`);
+  }
+  return { url: `http://${host}:${port}/?folder=${encodeURIComponent(options.workspace)}`, port, log: () => serverLog, stop };
 }
 
 export interface Session {
@@ -83,67 +148,25 @@ export interface SessionOptions {
 
 /** Starts code-server with the extension on `workspace` and opens it in headless Chromium. */
 export async function startSession(options: SessionOptions): Promise<Session> {
-  ensureTools();
-  const base = mkdtempSync(join(tmpdir(), 'qraft-e2e-'));
-  const userData = join(base, 'user-data');
-  const extensions = join(base, 'extensions');
-  mkdirSync(join(userData, 'User'), { recursive: true });
-  writeFileSync(
-    join(userData, 'User', 'settings.json'),
-    JSON.stringify({
-      'security.workspace.trust.enabled': false,
-      'workbench.startupEditor': 'none',
-      'chat.disableAIFeatures': true,
-      'workbench.tips.enabled': false,
-      'extensions.ignoreRecommendations': true,
-      'telemetry.telemetryLevel': 'off',
-      'window.restoreWindows': 'none',
-      ...options.settings,
-    }),
-  );
-  installExtension(extensions);
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    NODE24,
-    [CODE_SERVER, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userData, '--extensions-dir', extensions, options.workspace],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: true },
-  );
-  let serverLog = '';
-  server.stdout?.on('data', (chunk) => (serverLog += chunk));
-  server.stderr?.on('data', (chunk) => (serverLog += chunk));
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`;
+  ensureTools({ browser: true });
+  const server = await startCodeServer(options);
   let browser: Browser | undefined;
   const stop = async () => {
     await browser?.close().catch(() => undefined);
-    if (server.pid && server.exitCode === null) {
-      try {
-        process.kill(-server.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      try {
-        process.kill(-server.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    writeFileSync(join(base, 'code-server.log'), serverLog);
-    rmSync(base, { recursive: true, force: true });
+    await server.stop();
   };
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(url);
+    await page.goto(server.url);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     mkdirSync(OUTPUT, { recursive: true });
     return {
-      url,
+      url: server.url,
       page,
       workspace: options.workspace,
       screenshot: async (name) => {
@@ -154,8 +177,9 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       stop,
     };
   } catch (err) {
+    const log = server.log();
     await stop();
-    throw new Error(`code-server did not come up: ${(err as Error).message}\n${serverLog.slice(-2000)}`);
+    throw new Error(`the workbench did not open: ${(err as Error).message}\n${log.slice(-2000)}`);
   }
 }
 
