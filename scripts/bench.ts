@@ -16,24 +16,14 @@ import { runPrecheck } from '../src/core/precheck';
 import { computeTargets } from '../src/core/signals';
 import type { TargetWeights } from '../src/core/signals/types';
 import { parseStrategy } from '../src/core/strategy/load';
+import { seededRandom } from '../test/support/frames';
 import { extraBenchmarks } from './benchExtra';
 
 const DAY = 86_400_000;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random-walk daily bars for `symbols` × `bars` as a long CSV file, written in chunks. */
 function writeCsv(path: string, symbols: number, bars: number, seed = 1): void {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const prices = Array.from({ length: symbols }, () => 20 + 200 * random());
   const start = Date.UTC(1990, 0, 1);
   const fd = openSync(path, 'w');
@@ -59,7 +49,7 @@ function writeCsv(path: string, symbols: number, bars: number, seed = 1): void {
 
 /** The same random walk built straight into a frame (engine benchmarks need no CSV round trip). */
 function generateFrame(symbols: number, bars: number, seed = 1): PriceFrame {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const column = () => Array.from({ length: symbols }, () => new Float64Array(bars));
   const [open, high, low, close, volume] = [column(), column(), column(), column(), column()];
   for (let s = 0; s < symbols; s += 1) {
@@ -103,7 +93,7 @@ function strategyFor(symbols: number, signal: Record<string, unknown>) {
 
 /** Every bar a new random target vector: the worst case for the engines (orders on every bar). */
 function denseTargets(symbols: number, bars: number): TargetWeights {
-  const random = mulberry32(3);
+  const random = seededRandom(3);
   const weights = Array.from({ length: symbols }, () => Float64Array.from({ length: bars }, () => random() / symbols));
   return { weights, rebalance: new Uint8Array(bars).fill(1) };
 }

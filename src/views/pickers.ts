@@ -8,7 +8,7 @@ import { defaultActor } from './gitUser';
 
 /** Thrown when the user dismisses a picker: the command ends quietly. */
 function dismissed(): never {
-  throw new CancelledError('Dismissed.');
+  throw new CancelledError('The command');
 }
 
 export const STRATEGY_GLOB = '**/{strategy.json,*.strategy.json}';

