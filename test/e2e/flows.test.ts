@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, startSession } from './harness';
-import { answerInput, contextMenu, dialogButton, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
+import { answerInput, closeAllEditors, contextMenu, dialogButton, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
 
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
 const CLI = join(REPO, 'dist', 'cli.js');
@@ -16,6 +16,8 @@ function exampleWorkspace(): string {
   cpSync(join(REPO, 'examples'), dir, { recursive: true, filter: (src) => !src.includes('artifacts') });
   // A second version of the strategy, as its own strategy file, for the second release.
   writeFileSync(join(dir, 'v2.strategy.json'), readFileSync(join(dir, 'payload.json')));
+  // A strategy whose name is markup, for the escaping check.
+  writeFileSync(join(dir, 'hostile.strategy.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'strategy.json'), 'utf8')), name: '<img src=x onerror=alert(1)>', grid: undefined }, null, 2));
   // A strategy with a schema error (fast is not a number), for the diagnostics flow.
   writeFileSync(join(dir, 'broken.strategy.json'), JSON.stringify({ name: 'broken', version: '1', universe: ['SPY'], signal: { type: 'sma_cross', fast: 'ten', slow: 30 } }, null, 2));
   return dir;
@@ -44,6 +46,7 @@ async function clickLens(session: Session, title: string): Promise<void> {
 
 /** Precheck from the code lens, then waits for the report panel's verdict. */
 async function precheckFromLens(session: Session, file: string, screenshot: string): Promise<void> {
+  await closeAllEditors(session.page);
   await openFile(session.page, file);
   const before = reports(session.workspace, 'precheck').length;
   await clickLens(session, 'Run Precheck');
@@ -105,6 +108,32 @@ describe('user flows in a real VS Code', function () {
     const report = readJson(join(ws, 'artifacts', 'reports', name));
     assert.equal(report.passed, true);
     assert.equal(report.precise.engine, 'nautilus');
+    await frame.getByText(/nautilus 1\.\d+\.\d+/).first().waitFor();
+    // Open JSON opens the saved report beside the panel.
+    await frame.getByText('Open JSON', { exact: true }).first().click();
+    await session.page.locator('.tab', { hasText: name }).first().waitFor();
+  });
+
+  it('a report panel comes back after the window reloads (serializer)', async () => {
+    // Reload Window shuts the workbench down properly (saving its editors), then reloads the page.
+    await runCommand(session.page, 'Developer: Reload Window');
+    await session.page.waitForTimeout(2000);
+    await session.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await session.page.locator('.tab', { hasText: 'Precheck: sma-cross-spy@1.0.0' }).first().click();
+    await reportFrame(session.page).locator('text=PASSED').first().waitFor({ timeout: 60_000 });
+    await session.screenshot('01b-report-restored');
+  });
+
+  it('a strategy named like markup is shown as text in the report', async () => {
+    await closeAllEditors(session.page);
+    await openFile(session.page, 'hostile.strategy.json');
+    const before = reports(ws, 'precheck').length;
+    await clickLens(session, 'Run Precheck');
+    await until('the hostile precheck report', () => reports(ws, 'precheck').length > before, 120_000);
+    const frame = reportFrame(session.page);
+    await frame.getByText('<img src=x onerror=alert(1)>', { exact: false }).first().waitFor({ timeout: 60_000 });
+    assert.equal(await frame.locator('img[src="x"]').count(), 0);
+    await session.screenshot('01c-hostile-name-as-text');
   });
 
   it('Propose puts a candidate in the Strategy Pool; Approve and Publish makes it CURRENT on screen and on disk', async () => {
@@ -142,6 +171,7 @@ describe('user flows in a real VS Code', function () {
 
   it('right-click strategy.json in the explorer → Run Canary shows the canary report against CURRENT', async () => {
     const before = reports(ws, 'canary').length;
+    await closeAllEditors(session.page);
     await session.page.keyboard.press('Control+Shift+E');
     const item = session.page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^strategy\.json$/ }).first();
     await item.waitFor();

@@ -70,21 +70,21 @@ export async function treeTexts(page: Page, viewTitle: string): Promise<string[]
   return (await treeRows(page, viewTitle).allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
 }
 
-/** Opens a workspace file through Quick Open. */
+/** Opens a file at the workspace root by clicking its row in the Explorer (exact name). */
 export async function openFile(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor();
+  await page.keyboard.press('Control+Shift+E');
+  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: exact }).first();
+  await row.waitFor();
+  await row.dblclick();
+  // A tab's aria-label starts with its file name ("strategy.json", "strategy.json, preview").
+  await page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor();
 }
 
-/** The document inside the (active) report webview. */
+/** The document inside the visible report webview (hidden panels keep their iframes). */
 export function reportFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+  return page.locator('iframe.webview.ready').filter({ visible: true }).last().contentFrame().frameLocator('#active-frame');
 }
 
 /** Right-clicks `row` and chooses `label` from its context menu (rendered in a shadow root). */
@@ -98,4 +98,10 @@ export async function contextMenu(page: Page, row: Locator, label: string): Prom
     // Some builds only act on keyboard selection: the hovered item is focused, Enter runs it.
     await page.keyboard.press('Enter');
   });
+}
+
+/** Closes every editor and group, so a flow starts from a known layout. */
+export async function closeAllEditors(page: Page): Promise<void> {
+  await runCommand(page, 'View: Close All Editor Groups');
+  await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
 }
