@@ -1,7 +1,7 @@
 import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
 import type { VerifyReport } from './deploy/store';
 import { shortHash } from './hash';
-import type { PoolListing, ProposeResult } from './pool/pool';
+import type { ProposeResult } from './pool/pool';
 import type { ApproveAndPublishResult } from './release';
 import type { DeployWrite } from './deploy/store';
 
@@ -61,13 +61,3 @@ export function formatVerify(report: VerifyReport): string {
   return [`HISTORY failed verification (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):`, ...report.problems.map((p) => `  - ${p}`)].join('\n');
 }
 
-export function formatPool(listing: PoolListing): string {
-  const lines: string[] = [];
-  lines.push(listing.candidates.length === 0 ? 'No candidates in the pool.' : 'Candidates:');
-  for (const candidate of listing.candidates) {
-    const status = candidate.stable ? `stable (approved by ${candidate.stable.approved_by})` : 'candidate';
-    lines.push(`  ${shortHash(candidate.manifest.manifest_hash)}  ${strategyLabel(candidate.manifest.strategy)}  ${status}  proposed by ${candidate.manifest.proposed_by}`);
-  }
-  for (const problem of listing.problems) lines.push(`  ! ${problem}`);
-  return lines.join('\n');
-}

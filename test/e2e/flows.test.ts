@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, startSession } from './harness';
-import { answerInput, closeAllEditors, contextMenu, dialogButton, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
+import { answerInput, closeAllEditors, contextMenu, dialogButton, inlineAction, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
 
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
 const CLI = join(REPO, 'dist', 'cli.js');
@@ -157,8 +157,10 @@ describe('user flows in a real VS Code', function () {
     await proposeFromLens(session, 'v2.strategy.json', 'alice');
     await approveFromTree(session, 'sma-cross-spy@1.1.0', 'bob', 'slower averages');
     await until('1.1.0 CURRENT', async () => (await treeTexts(session.page, 'Deployment')).some((text) => text.includes('CURRENT sma-cross-spy@1.1.0')));
+    // Let the watchers' refresh after the publish settle, then use the entry's inline action.
+    await session.page.waitForTimeout(1000);
     const first = treeRows(session.page, 'Deployment').filter({ hasText: '#1 publish sma-cross-spy@1.0.0' }).first();
-    await contextMenu(session.page, first, 'Rollback to This Version…');
+    await inlineAction(first, 'Rollback to This Version…');
     await dialogButton(session.page, 'Rollback');
     await answerInput(session.page, 'Rolled back by', 'carol');
     await answerInput(session.page, 'Why roll back?', '1.1.0 trades too late');

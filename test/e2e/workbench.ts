@@ -89,15 +89,29 @@ export function reportFrame(page: Page): FrameLocator {
 
 /** Right-clicks `row` and chooses `label` from its context menu (rendered in a shadow root). */
 export async function contextMenu(page: Page, row: Locator, label: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const item = page.getByRole('menuitem', { name: label, exact: true }).first();
-  await item.waitFor({ state: 'visible' });
-  await item.hover();
-  await item.click();
-  await item.waitFor({ state: 'hidden', timeout: 5000 }).catch(async () => {
-    // Some builds only act on keyboard selection: the hovered item is focused, Enter runs it.
-    await page.keyboard.press('Enter');
-  });
+  for (let attempt = 1; ; attempt += 1) {
+    await row.click({ button: 'right' });
+    const item = page.getByRole('menuitem', { name: label, exact: true }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.hover();
+    await item.click();
+    try {
+      await item.waitFor({ state: 'hidden', timeout: 5000 });
+      return;
+    } catch (err) {
+      // A tree refresh can replace the row under an open menu; open it again on the new row.
+      await page.keyboard.press('Escape');
+      if (attempt === 2) throw err;
+    }
+  }
+}
+
+/** Runs a row's inline action (the icon shown on hover) by its title. */
+export async function inlineAction(row: Locator, title: string): Promise<void> {
+  await row.hover();
+  const action = row.locator(`.actions .action-label[aria-label="${title}"]`).first();
+  await action.waitFor({ state: 'visible' });
+  await action.click();
 }
 
 /** Closes every editor and group, so a flow starts from a known layout. */

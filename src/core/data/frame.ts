@@ -25,10 +25,6 @@ export interface PriceSource {
   dropped: Record<string, number>;
 }
 
-export function barCount(frame: PriceFrame): number {
-  return frame.times.length;
-}
-
 /** A new frame with bars [start, end) (indices), sharing the source description. */
 export function sliceFrame(frame: PriceFrame, start: number, end: number): PriceFrame {
   const cut = (columns: Float64Array[]) => columns.map((column) => column.subarray(start, end));

@@ -69,15 +69,3 @@ export function fillsToList(log: FillLog, symbols: readonly string[], times: Flo
   }
   return fills;
 }
-
-/** The inverse, for fills that come back from another process (the Nautilus runner). */
-export function listToFillLog(fills: readonly Fill[], symbols: readonly string[]): FillLog {
-  const index = new Map(symbols.map((symbol, i) => [symbol, i]));
-  const log = new FillLog();
-  for (const fill of fills) {
-    const symbol = index.get(fill.symbol);
-    if (symbol === undefined) throw new Error(`fill for unknown symbol ${fill.symbol}`);
-    log.push(fill.bar, symbol, fill.side === 'buy' ? fill.quantity : -fill.quantity, fill.price, fill.commission, fill.slippage);
-  }
-  return log;
-}
