@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, startSession } from './harness';
-import { answerInput, dialogButton, openQraftSidebar, runCommand, treeTexts } from './workbench';
+import { answerInput, contextMenu, dialogButton, openQraftSidebar, runCommand, treeRows, treeTexts } from './workbench';
 
 const CLI = join(REPO, 'dist', 'cli.js');
 const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string; category: string }[] } };
@@ -88,6 +88,17 @@ describe('the extension in a real VS Code', function () {
     const pool = await treeTexts(session.page, 'Strategy Pool');
     assert.ok(pool.some((text) => /^sma-cross-spy@1\.1\.0\s?.*CURRENT/.test(text)), pool.join(' | '));
     await session.screenshot('ext-02-trees');
+  });
+
+  it('Compare with CURRENT on a pool entry opens a diff editor of the two strategies', async () => {
+    await openQraftSidebar(session.page);
+    const row = treeRows(session.page, 'Strategy Pool').filter({ hasText: 'sma-cross-spy@1.0.0' }).first();
+    await contextMenu(session.page, row, 'Compare with CURRENT');
+    const tab = session.page.locator('.tab.active', { hasText: /CURRENT [0-9a-f]{12} ↔ sma-cross-spy@1\.0\.0/ }).first();
+    await tab.waitFor();
+    await session.page.locator('.monaco-diff-editor').first().waitFor();
+    await session.screenshot('ext-02b-compare-with-current');
+    await runCommand(session.page, 'View: Close All Editor Groups');
   });
 
   it('the trees follow writes by the CLI', async () => {

@@ -60,7 +60,9 @@ async function approveFromTree(session: Session, label: string, approver: string
   await openQraftSidebar(session.page);
   const row = treeRows(session.page, 'Strategy Pool').filter({ hasText: label }).first();
   await row.waitFor({ timeout: 30_000 });
-  await contextMenu(session.page, row, 'Approve and Publish…');
+  // Let the watchers' refresh after the proposal settle, then use the candidate's inline action.
+  await session.page.waitForTimeout(1000);
+  await inlineAction(row, 'Approve and Publish…');
   await answerInput(session.page, /Approver for/, approver);
   await answerInput(session.page, 'Approval note', note);
 }
