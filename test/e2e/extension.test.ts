@@ -96,7 +96,10 @@ describe('the extension in a real VS Code', function () {
     await contextMenu(session.page, row, 'Compare with CURRENT');
     const tab = session.page.locator('.tab.active', { hasText: /CURRENT [0-9a-f]{12} ↔ sma-cross-spy@1\.0\.0/ }).first();
     await tab.waitFor();
-    await session.page.locator('.monaco-diff-editor').first().waitFor();
+    // Both sides hold the payloads: the original shows CURRENT's version, the modified one 1.0.0.
+    const diff = session.page.locator('.monaco-diff-editor').first();
+    await diff.locator('.editor.original .view-line', { hasText: '"1.1.0"' }).first().waitFor();
+    await diff.locator('.editor.modified .view-line', { hasText: '"1.0.0"' }).first().waitFor();
     await session.screenshot('ext-02b-compare-with-current');
     await runCommand(session.page, 'View: Close All Editor Groups');
   });
