@@ -1,5 +1,6 @@
 import { backtest } from './backtest';
 import { type PriceFrame, sliceFrame } from './data/frame';
+import { firstIndexAfter, firstIndexAtOrAfter } from './data/timeIndex';
 import { quickEngine } from './engines/quick';
 import { InputError, throwIfAborted } from './errors';
 import type { CanaryConfig } from './gates/config';
@@ -47,18 +48,12 @@ export function canaryWindow(frame: PriceFrame, config: CanaryConfig, start?: st
   let startMs: number;
   if (start) startMs = parse(start, '--start');
   else {
-    const endIndex = lastIndexAtOrBefore(times, endMs);
+    const endIndex = firstIndexAfter(times, endMs) - 1;
     const count = Math.max(2, Math.round(bars * config.window));
     startMs = times[Math.max(0, endIndex - count + 1)];
   }
   if (startMs > endMs) throw new InputError(`The canary window starts (${new Date(startMs).toISOString()}) after it ends (${new Date(endMs).toISOString()}).`);
   return { start: startMs, end: endMs };
-}
-
-function lastIndexAtOrBefore(times: Float64Array, ms: number): number {
-  let index = times.length - 1;
-  while (index >= 0 && times[index] > ms) index -= 1;
-  return index;
 }
 
 /**
@@ -67,9 +62,8 @@ function lastIndexAtOrBefore(times: Float64Array, ms: number): number {
  * position the strategy holds then, from cash.
  */
 export async function runWindow(loaded: LoadedStrategy, frame: PriceFrame, window: CanaryWindow, cash: number) {
-  const endIndex = lastIndexAtOrBefore(frame.times, window.end);
-  let startIndex = 0;
-  while (startIndex < frame.times.length && frame.times[startIndex] < window.start) startIndex += 1;
+  const endIndex = firstIndexAfter(frame.times, window.end) - 1;
+  const startIndex = firstIndexAtOrAfter(frame.times, window.start);
   if (endIndex - startIndex + 1 < 2) {
     throw new InputError(`The canary window ${new Date(window.start).toISOString().slice(0, 10)} .. ${new Date(window.end).toISOString().slice(0, 10)} has fewer than 2 bars of ${frame.symbols.join(', ')}.`);
   }

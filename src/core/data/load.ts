@@ -9,6 +9,7 @@ import { InputError, fsInputError } from '../errors';
 import { sha256Hex } from '../json';
 import { type SymbolSeries, formatTimestamp, isDateOnly, parsePriceCsv, parseTimestamp } from './csv';
 import { type PriceFrame, sliceFrame } from './frame';
+import { firstIndexAfter, firstIndexAtOrAfter } from './timeIndex';
 
 export interface LoadPricesOptions {
   /** Symbols to load; frame.symbols follows this order. */
@@ -191,34 +192,10 @@ function parseWindow(start: string | undefined, end: string | undefined): PriceW
   return { start: hasStart ? start.trim() : undefined, end: hasEnd ? end.trim() : undefined, startMs, endMs };
 }
 
-/** First index with times[i] >= value. */
-function lowerBound(times: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index with times[i] > value. */
-function upperBound(times: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid] <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function cutWindow(frame: PriceFrame, window: PriceWindowBounds, label: string): PriceFrame {
   const times = frame.times;
-  const from = lowerBound(times, window.startMs);
-  const to = upperBound(times, window.endMs);
+  const from = firstIndexAtOrAfter(times, window.startMs);
+  const to = firstIndexAfter(times, window.endMs);
   if (to <= from) {
     const flags = [window.start !== undefined ? `--start ${window.start}` : '', window.end !== undefined ? `--end ${window.end}` : ''].filter(Boolean).join(' ');
     const shared = frame.symbols.length > 1 ? ` (the dates ${frame.symbols.join(', ')} share)` : '';

@@ -4,6 +4,7 @@ import { InputError, fsInputError } from '../errors';
 import type { Strategy } from '../strategy/schema';
 import { changeFlags } from './rebalance';
 import type { SignalContext, TargetWeights } from './types';
+import { firstIndexAtOrAfter } from '../data/timeIndex';
 
 /** Largest |weight| a weights file may give one symbol. */
 export const MAX_FILE_WEIGHT = 10;
@@ -102,18 +103,6 @@ export function parseWeightsCsv(text: string, path: string, universe: readonly s
   return entries;
 }
 
-/** First bar index whose time is ≥ `time` (bars.length when none is). */
-function firstBarFrom(times: Float64Array, time: number): number {
-  let low = 0;
-  let high = times.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (times[middle] < time) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
 /**
  * Targets from a `date,symbol,weight` file (relative to the strategy folder). A row applies from
  * the first bar at or after its time (a date is UTC midnight, so: the first bar of that UTC day, or
@@ -137,7 +126,7 @@ export function weightsFileTargets(file: string, sizing: Strategy['sizing'], ctx
   const current = new Float64Array(frame.symbols.length);
   const since = new Int32Array(frame.symbols.length);
   for (const entry of entries) {
-    const bar = firstBarFrom(frame.times, entry.time);
+    const bar = firstIndexAtOrAfter(frame.times, entry.time);
     if (bar >= bars) break;
     const s = entry.symbol;
     weights[s].fill(current[s], since[s], bar);
