@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DeployStore, type DeployWrite, type VerifyReport } from './deploy/store';
+import { type StackItem, rollbackTarget } from './deploy/history';
 import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
 import { InputError, RefusedError } from './errors';
 import { parseHashArgument, resolveHashPrefix, shortHash } from './hash';
@@ -174,13 +175,21 @@ export class ReleaseService {
   async rollback(command: RollbackCommand): Promise<DeployWrite> {
     const actor = validate(ActorSchema, command.actor, 'actor');
     const note = validate(NoteSchema, command.note ?? '', 'note');
-    let to: string | undefined;
-    if (command.to !== undefined) {
-      const prefix = parseHashArgument(command.to, '--to hash');
-      const { stack } = await this.deploy.read();
-      to = resolveHashPrefix(prefix, stack.map((item) => item.manifest_hash), 'the release stack');
-    }
+    const to = command.to === undefined ? undefined : this.resolveStackHash(command.to, (await this.deploy.read()).stack);
     return this.deploy.rollback({ to, actor, note });
+  }
+
+  /**
+   * The version a rollback to `to` (a hash or prefix; the previous version when absent) would
+   * return to now, for a confirmation before it; refuses as the rollback itself would.
+   */
+  async rollbackTarget(to?: string): Promise<StackItem> {
+    const { stack } = await this.deploy.read();
+    return rollbackTarget(stack, to === undefined ? undefined : this.resolveStackHash(to, stack));
+  }
+
+  private resolveStackHash(to: string, stack: readonly StackItem[]): string {
+    return resolveHashPrefix(parseHashArgument(to, '--to hash'), stack.map((item) => item.manifest_hash), 'the release stack');
   }
 
   verify(): Promise<VerifyReport> {

@@ -88,9 +88,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
 
   /** Rolls back to `to` (a hash or tree node), or to the previous version when absent, after a confirmation. */
   const rollback = async (target: WorkspaceRelease, to: string | undefined) => {
-    const { stack } = await target.release.deploy.read();
-    const destination = to ? stack.find((item) => item.manifest_hash.startsWith(to.toLowerCase())) : stack.at(-2);
-    if (!destination) throw new RefusedError(to ? `${shortHash(to)} is not an earlier version on the release stack.` : 'There is no earlier version to roll back to.');
+    const destination = await target.release.rollbackTarget(to);
     const label = `${destination.strategy ? `${destination.strategy.name}@${destination.strategy.version} ` : ''}(${shortHash(destination.manifest_hash)})`;
     await confirm(`Roll CURRENT back to ${label}?`, 'Rollback');
     const actor = await askActor(target.folder, 'Rolled back by');

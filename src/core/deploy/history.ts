@@ -1,3 +1,5 @@
+import { RefusedError } from '../errors';
+import { shortHash } from '../hash';
 import { canonicalHash, canonicalJson } from '../json';
 import type { StrategyRef } from '../pool/schemas';
 import type { CurrentRecord, HistoryEntry, UnsignedHistoryEntry } from './schemas';
@@ -76,6 +78,26 @@ export function findRollbackTarget(stack: readonly StackItem[], hash: string): n
     if (stack[index].manifest_hash === hash) return index;
   }
   return -1;
+}
+
+/**
+ * The version a rollback returns to: `to` (a full hash) or, without it, the one below the top.
+ * Refuses, naming why, when there is no such earlier version.
+ */
+export function rollbackTarget(stack: readonly StackItem[], to?: string): StackItem {
+  if (stack.length < 2) {
+    throw new RefusedError(
+      stack.length === 0
+        ? 'Nothing has been published yet, so there is nothing to roll back.'
+        : 'Only one version is on the release stack; there is no earlier version to roll back to.',
+    );
+  }
+  const targetIndex = to === undefined ? stack.length - 2 : findRollbackTarget(stack, to);
+  if (targetIndex < 0) {
+    const reason = stack.at(-1)?.manifest_hash === to ? 'it is CURRENT already' : 'it is not an earlier version on the release stack';
+    throw new RefusedError(`Cannot roll back to ${shortHash(to ?? '')}: ${reason}.`);
+  }
+  return stack[targetIndex];
 }
 
 /** CURRENT as the history implies it: the top of the stack, live since the last entry. */

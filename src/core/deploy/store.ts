@@ -6,7 +6,7 @@ import { type LockOptions, readTextIfExists, removeIfExists, withDirLock, writeF
 import { shortHash } from '../hash';
 import { parseJsonText, prettyJson, validate } from '../json';
 import type { StrategyRef } from '../pool/schemas';
-import { type StackItem, deriveCurrent, findRollbackTarget, replay, sameRecord, sealEntry } from './history';
+import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord, sealEntry } from './history';
 import {
   type CurrentRecord,
   CurrentSchema,
@@ -129,20 +129,7 @@ export class DeployStore {
 
   async rollback(request: RollbackRequest): Promise<DeployWrite> {
     return this.append((state) => {
-      const { stack } = state;
-      if (stack.length < 2) {
-        throw new RefusedError(
-          stack.length === 0
-            ? 'Nothing has been published yet, so there is nothing to roll back.'
-            : 'Only one version is on the release stack; there is no earlier version to roll back to.',
-        );
-      }
-      const targetIndex = request.to === undefined ? stack.length - 2 : findRollbackTarget(stack, request.to);
-      if (targetIndex < 0) {
-        const reason = stack.at(-1)?.manifest_hash === request.to ? 'it is CURRENT already' : 'it is not an earlier version on the release stack';
-        throw new RefusedError(`Cannot roll back to ${shortHash(request.to ?? '')}: ${reason}.`);
-      }
-      const target = stack[targetIndex];
+      const target = rollbackTarget(state.stack, request.to);
       return {
         action: 'rollback',
         manifest_hash: target.manifest_hash,
