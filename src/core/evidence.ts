@@ -62,7 +62,17 @@ export interface CanaryFilesRequest extends EvidenceRequest {
 export async function canaryFiles(request: CanaryFilesRequest): Promise<SavedReport<CanaryReport>> {
   request.progress?.('load', 0);
   const strategy = loadStrategy(request.strategyPath);
-  const loadFor = (universe: string[]) => loadPrices(request.pricesPath, { universe, symbol: request.symbol });
+  // CURRENT usually trades the same universe: read and parse the price file once for both runs.
+  const frames = new Map<string, CanaryBaseline['frame']>();
+  const loadFor = (universe: string[]) => {
+    const key = universe.join('\u0000');
+    let frame = frames.get(key);
+    if (!frame) {
+      frame = loadPrices(request.pricesPath, { universe, symbol: request.symbol });
+      frames.set(key, frame);
+    }
+    return frame;
+  };
   const frame = loadFor(strategy.strategy.universe);
   const baseline = await currentBaseline(request.release, strategy.dir, loadFor);
   request.progress?.('canary', 0.2);
