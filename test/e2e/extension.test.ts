@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, startSession } from './harness';
-import { answerInput, contextMenu, dialogButton, openQraftSidebar, runCommand, treeRows, treeTexts } from './workbench';
+import { answerInput, contextMenu, dialogButton, openQraftSidebar, runCommand, treeRows, treeTexts, until } from './workbench';
 
 const CLI = join(REPO, 'dist', 'cli.js');
 const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string; category: string }[] } };
@@ -26,15 +26,6 @@ function fixtureWorkspace(): string {
     cli(ws, 'approve-and-publish', '--hash', hash, '--approver', 'bob', '--note', note);
   }
   return ws;
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('the extension in a real VS Code', function () {

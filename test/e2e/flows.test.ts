@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, startSession } from './harness';
-import { answerInput, closeAllEditors, contextMenu, dialogButton, inlineAction, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
+import { answerInput, closeAllEditors, until, contextMenu, dialogButton, inlineAction, notification, openFile, openQraftSidebar, reportFrame, runCommand, treeRows, treeTexts } from './workbench';
 
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
 const CLI = join(REPO, 'dist', 'cli.js');
@@ -25,17 +25,6 @@ function exampleWorkspace(): string {
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const reports = (ws: string, kind: string) => (existsSync(join(ws, 'artifacts', 'reports')) ? readdirSync(join(ws, 'artifacts', 'reports')).filter((name) => name.startsWith(`${kind}-`)) : []);
-
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last) return last as NonNullable<T>;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
 
 /** Clicks a code lens of the active editor by its title. */
 async function clickLens(session: Session, title: string): Promise<void> {

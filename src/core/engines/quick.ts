@@ -40,6 +40,7 @@ export function runQuick(input: EngineInput): EngineRun {
     for (let symbol = 0; symbol < symbols; symbol += 1) {
       const column = weights[symbol];
       const weight = column[signalBar];
+      // targetChanged() inlined: calling it here halves this loop's throughput (npm run bench).
       if (flag !== REBALANCE_ALL && weight === (signalBar > 0 ? column[signalBar - 1] : 0)) continue;
       const price = prices[symbol][bar];
       const target = (weight * equity) / price;
