@@ -2,13 +2,13 @@
 // and bars/s, plus how far their final equities are apart. Needs .venv (npm run setup:python).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backtest } from '../src/core/backtest';
-import type { PriceFrame } from '../src/core/data/frame';
-import { loadPrices } from '../src/core/data/load';
-import { builtinEngine } from '../src/core/engines/builtin';
-import { nautilusEngine, probeNautilus } from '../src/core/engines/nautilus';
-import { computeTargets } from '../src/core/signals';
-import { parseStrategy } from '../src/core/strategy/load';
+import { backtest } from '../src/core/backtest/run';
+import type { PriceFrame } from '../src/core/backtest/data/frame';
+import { loadPrices } from '../src/core/backtest/data/load';
+import { builtinEngine } from '../src/core/backtest/engines/builtin';
+import { nautilusEngine, probeNautilus } from '../src/core/backtest/engines/nautilus';
+import { computeTargets } from '../src/core/backtest/signals';
+import { parseStrategy } from '../src/core/backtest/strategy/load';
 
 export interface BenchContext {
   dir: string;

@@ -17,7 +17,7 @@ const common = {
 
 const entries = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
-  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
 ];
 
 // The report webview's script, for the browser: one IIFE plus the CSS it imports (report.css).

@@ -2,8 +2,8 @@
  * Builds the report page from a validated report object. DOM APIs only: every string from the
  * report (names, summaries, reasons, notes, paths) goes in as text.
  */
-import { METRIC_NAMES } from '../../src/core/metrics/metrics';
-import { formatMetric } from '../../src/core/reportFormat';
+import { METRIC_NAMES } from '../../src/core/backtest/metrics';
+import { formatMetric } from '../../src/core/evidence/reportText';
 import type { AnyReport, CanaryReport, PrecheckReport } from '../../src/views/report/protocol';
 import { canPropose } from '../../src/views/report/protocol';
 import { type ReportChart, createChart } from './charts';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError, isQraftError } from '../core/errors';
+import { CancelledError, isQraftError } from '../core/shared/errors';
 
 /**
  * Shows a failure as one sentence. User errors (bad input, refused actions) are shown as they are;

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { CancelledError, InputError } from '../core/errors';
-import { shortHash } from '../core/hash';
-import type { Candidate } from '../core/pool/pool';
-import type { ReleaseService } from '../core/release';
+import { CancelledError, InputError } from '../core/shared/errors';
+import { shortHash } from '../core/shared/hashing';
+import type { Candidate } from '../core/release/pool/pool';
+import type { ReleaseService } from '../core/release/service';
 import { defaultActor } from './gitUser';
 
 /** Thrown when the user dismisses a picker: the command ends quietly. */

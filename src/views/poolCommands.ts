@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { InputError } from '../core/errors';
-import { shortHash } from '../core/hash';
+import { InputError } from '../core/shared/errors';
+import { shortHash } from '../core/shared/hashing';
 import { guarded } from './errors';
 import { hashFrom } from './releaseCommands';
 import { pickCandidate } from './pickers';

@@ -1,6 +1,6 @@
 import { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
-import { DEFAULT_PYTHON } from '../core/engines/select';
+import { DEFAULT_PYTHON } from '../core/backtest/engines/select';
 
 export interface Interpreter {
   path: string;

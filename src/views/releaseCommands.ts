@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/format';
-import { shortHash } from '../core/hash';
-import { RefusedError } from '../core/errors';
-import { readJsonFile } from '../core/json';
+import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
+import { shortHash } from '../core/shared/hashing';
+import { RefusedError } from '../core/shared/errors';
+import { readJsonFile } from '../core/shared/json';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { askActor, askNote, confirm, pickCandidate, pickRollbackTarget, pickStrategyFile } from './pickers';

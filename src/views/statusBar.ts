@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { shortHash } from '../core/hash';
+import { shortHash } from '../core/shared/hashing';
 import { strategyLabel } from './models/nodes';
 import { deployState } from './trees';
 

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { probeNautilus } from '../core/engines/nautilus';
-import { ENGINE_CHOICES, type EngineChoice } from '../core/engines/select';
-import { CancelledError, InputError } from '../core/errors';
-import { canaryFiles, precheckFiles } from '../core/evidence';
-import { formatCanary, formatPrecheck } from '../core/reportFormat';
-import { loadStrategy } from '../core/strategy/load';
+import { probeNautilus } from '../core/backtest/engines/nautilus';
+import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
+import { CancelledError, InputError } from '../core/shared/errors';
+import { canaryFiles, precheckFiles } from '../core/evidence/runFiles';
+import { formatCanary, formatPrecheck } from '../core/evidence/reportText';
+import { loadStrategy } from '../core/backtest/strategy/load';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { pickStrategyFile } from './pickers';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { DeployState } from '../core/deploy/store';
+import type { DeployState } from '../core/release/deploy/store';
 import { deploymentNodes } from './models/deployment';
 import type { ViewNode } from './models/nodes';
 import { poolNodes } from './models/pool';

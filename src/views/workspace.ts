@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { InputError } from '../core/errors';
-import { type QraftWorkspace, openWorkspace } from '../core/workspace';
+import { InputError } from '../core/shared/errors';
+import { type QraftWorkspace, openWorkspace } from '../core/release/workspace';
 import { settingOverrides, stringSetting } from './settings';
 
 /** The workspace folder commands act on: the hint's or active editor's, else the only one, else a pick. */

@@ -1,5 +1,5 @@
-import type { PriceFrame } from '../../src/core/data/frame';
-import type { TargetWeights } from '../../src/core/signals/types';
+import type { PriceFrame } from '../../src/core/backtest/data/frame';
+import type { TargetWeights } from '../../src/core/backtest/signals/types';
 
 const DAY = 86_400_000;
 

@@ -1,5 +1,5 @@
 // Publishes and rolls back in a loop until killed: the crash test kills it at random moments.
-import { DeployStore } from '../../src/core/deploy/store';
+import { DeployStore } from '../../src/core/release/deploy/store';
 
 const [dir, ...hashes] = process.argv.slice(2);
 const store = new DeployStore(dir);

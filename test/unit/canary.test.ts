@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { runCanary, judgeCanary } from '../../src/core/canary';
-import { loadPrices } from '../../src/core/data/load';
-import { CanaryConfigSchema } from '../../src/core/gates/config';
-import type { Metrics } from '../../src/core/metrics/metrics';
-import { parseStrategy } from '../../src/core/strategy/load';
+import { runCanary, judgeCanary } from '../../src/core/evidence/canary';
+import { loadPrices } from '../../src/core/backtest/data/load';
+import { CanaryConfigSchema } from '../../src/core/evidence/gates/config';
+import type { Metrics } from '../../src/core/backtest/metrics';
+import { parseStrategy } from '../../src/core/backtest/strategy/load';
 import { EXAMPLES } from '../support/fixtures';
 
 const SPY = join(EXAMPLES, 'prices', 'SPY.csv');

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HistoryEntry } from '../../src/core/deploy/schemas';
+import type { HistoryEntry } from '../../src/core/release/deploy/schemas';
 import { REPO_ROOT, cleanupTempDirs, ungatedWorkspace, readJson, runCli, snapshot, tempDir } from '../support/fixtures';
 
 function ok(args: string[], cwd: string): string {

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { replay, deriveCurrent } from '../../src/core/deploy/history';
-import { CurrentSchema, HistorySchema } from '../../src/core/deploy/schemas';
-import { ReleaseService } from '../../src/core/release';
+import { replay, deriveCurrent } from '../../src/core/release/deploy/history';
+import { CurrentSchema, HistorySchema } from '../../src/core/release/deploy/schemas';
+import { ReleaseService } from '../../src/core/release/service';
 import { REPO_ROOT, allowUngatedApproval, cleanupTempDirs, runCli, runCliAsync, strategyPayload, tempDir } from '../support/fixtures';
 
 /** Proposes and approves `count` versions straight through the core; returns their hashes. */

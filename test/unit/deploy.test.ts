@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { entryHash, replay } from '../../src/core/deploy/history';
-import type { HistoryEntry } from '../../src/core/deploy/schemas';
-import { DeployStore } from '../../src/core/deploy/store';
-import { RefusedError } from '../../src/core/errors';
+import { entryHash, replay } from '../../src/core/release/deploy/history';
+import type { HistoryEntry } from '../../src/core/release/deploy/schemas';
+import { DeployStore } from '../../src/core/release/deploy/store';
+import { RefusedError } from '../../src/core/shared/errors';
 import { cleanupTempDirs, readJson, snapshot, tempDir } from '../support/fixtures';
 
 const A = 'a'.repeat(64);

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { runBuiltin } from '../../src/core/engines/builtin';
-import { fillsToList } from '../../src/core/engines/fills';
-import { replayFills } from '../../src/core/engines/ledger';
-import { runQuick } from '../../src/core/engines/quick';
-import type { Costs, EngineInput } from '../../src/core/engines/types';
-import type { Timing } from '../../src/core/strategy/schema';
+import { runBuiltin } from '../../src/core/backtest/engines/builtin';
+import { fillsToList } from '../../src/core/backtest/engines/fills';
+import { replayFills } from '../../src/core/backtest/engines/ledger';
+import { runQuick } from '../../src/core/backtest/engines/quick';
+import type { Costs, EngineInput } from '../../src/core/backtest/engines/types';
+import type { Timing } from '../../src/core/backtest/strategy/schema';
 import { frameFrom, randomFrame, seededRandom, targetsFrom } from '../support/frames';
 
 const NO_COSTS: Costs = { commission_bps: 0, slippage_bps: 0, min_commission: 0 };

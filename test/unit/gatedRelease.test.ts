@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HistoryEntry } from '../../src/core/deploy/schemas';
+import type { HistoryEntry } from '../../src/core/release/deploy/schemas';
 import { cleanupTempDirs, exampleWorkspace, readJson, runCli, snapshot, writeJson } from '../support/fixtures';
 
 type Json = Record<string, any>;

@@ -56,7 +56,7 @@ describe('extension manifest and layering', () => {
 describe('generated JSON Schemas', () => {
   it('schemas/ holds exactly what the zod schemas generate (run npm run schemas after changing them)', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { generatedSchemas } = require('../../src/core/jsonSchemas') as typeof import('../../src/core/jsonSchemas');
+    const { generatedSchemas } = require('../../src/core/release/jsonSchemas') as typeof import('../../src/core/release/jsonSchemas');
     for (const [file, schema] of Object.entries(generatedSchemas())) {
       assert.deepEqual(JSON.parse(readFileSync(join(root, 'schemas', file), 'utf8')), schema, `schemas/${file} is stale`);
     }

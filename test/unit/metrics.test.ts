@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { FillLog } from '../../src/core/engines/fills';
-import { replayFills } from '../../src/core/engines/ledger';
-import { computeMetrics, drawdownSeries } from '../../src/core/metrics/metrics';
+import { FillLog } from '../../src/core/backtest/engines/fills';
+import { replayFills } from '../../src/core/backtest/engines/ledger';
+import { computeMetrics, drawdownSeries } from '../../src/core/backtest/metrics';
 import { frameFrom } from '../support/frames';
 
 function close(actual: number, expected: number, tolerance = 1e-9): void {

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, RefusedError } from '../../src/core/errors';
-import { parseHashArgument, resolveHashPrefix } from '../../src/core/hash';
-import { canonicalHash } from '../../src/core/json';
-import { StrategyPool, manifestHash } from '../../src/core/pool/pool';
+import { InputError, RefusedError } from '../../src/core/shared/errors';
+import { parseHashArgument, resolveHashPrefix } from '../../src/core/shared/hashing';
+import { canonicalHash } from '../../src/core/shared/json';
+import { StrategyPool, manifestHash } from '../../src/core/release/pool/pool';
 import { cleanupTempDirs, readJson, snapshot, strategyPayload, tempDir } from '../support/fixtures';
 
 const metadata = { proposed_by: 'alice', description: 'test', tags: ['a'] };

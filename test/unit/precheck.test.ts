@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPrices } from '../../src/core/data/load';
-import { builtinEngine } from '../../src/core/engines/builtin';
-import type { Engine } from '../../src/core/engines/types';
-import { GateConfigSchema } from '../../src/core/gates/config';
-import { runPrecheck } from '../../src/core/precheck';
-import type { PrecheckReport } from '../../src/core/reports/schema';
-import { parseStrategy } from '../../src/core/strategy/load';
+import { loadPrices } from '../../src/core/backtest/data/load';
+import { builtinEngine } from '../../src/core/backtest/engines/builtin';
+import type { Engine } from '../../src/core/backtest/engines/types';
+import { GateConfigSchema } from '../../src/core/evidence/gates/config';
+import { runPrecheck } from '../../src/core/evidence/precheck';
+import type { PrecheckReport } from '../../src/core/evidence/reports/schema';
+import { parseStrategy } from '../../src/core/backtest/strategy/load';
 import { seededRandom } from '../support/frames';
 import { DAILY, EXAMPLES, cleanupTempDirs, tempDir } from '../support/fixtures';
 

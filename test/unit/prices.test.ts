@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { formatTimestamp, parsePriceCsv, parseTimestamp } from '../../src/core/data/csv';
-import { loadPrices, priceWindow } from '../../src/core/data/load';
-import { InputError } from '../../src/core/errors';
+import { formatTimestamp, parsePriceCsv, parseTimestamp } from '../../src/core/backtest/data/csv';
+import { loadPrices, priceWindow } from '../../src/core/backtest/data/load';
+import { InputError } from '../../src/core/shared/errors';
 import { EXAMPLES, cleanupTempDirs, tempDir } from '../support/fixtures';
 import { seededRandom } from '../support/frames';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { DeployStore } from '../../src/core/deploy/store';
-import { StrategyPool } from '../../src/core/pool/pool';
+import { DeployStore } from '../../src/core/release/deploy/store';
+import { StrategyPool } from '../../src/core/release/pool/pool';
 import { CONTEXT, deploymentNodes } from '../../src/views/models/deployment';
 import { strategyLensAnchor } from '../../src/views/models/codeLens';
 import { relativeAge } from '../../src/views/models/nodes';

@@ -1,5 +1,5 @@
-import type { DeployState } from '../../core/deploy/store';
-import { shortHash } from '../../core/hash';
+import type { DeployState } from '../../core/release/deploy/store';
+import { shortHash } from '../../core/shared/hashing';
 import { type ViewNode, relativeAge, strategyLabel } from './nodes';
 
 export const CONTEXT = {

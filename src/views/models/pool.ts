@@ -1,5 +1,5 @@
-import { shortHash } from '../../core/hash';
-import type { PoolListing } from '../../core/pool/pool';
+import { shortHash } from '../../core/shared/hashing';
+import type { PoolListing } from '../../core/release/pool/pool';
 import { type ViewNode, relativeAge, strategyLabel } from './nodes';
 
 export const POOL_CONTEXT = {

@@ -1,8 +1,8 @@
 /** Re-reading a saved report for a restored panel (no `vscode` import, so it is unit-tested). */
 import { basename } from 'node:path';
-import { isQraftError } from '../../core/errors';
-import { canonicalHash, readJsonFile } from '../../core/json';
-import { type AnyReport, AnyReportSchema } from '../../core/reports/schema';
+import { isQraftError } from '../../core/shared/errors';
+import { canonicalHash, readJsonFile } from '../../core/shared/json';
+import { type AnyReport, AnyReportSchema } from '../../core/evidence/reports/schema';
 
 /** What a report panel shows: a report, or one line saying why it cannot. */
 export type ReportContent = { kind: 'report'; report: AnyReport; path: string } | { kind: 'unavailable'; path: string; message: string };

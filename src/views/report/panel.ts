@@ -4,7 +4,7 @@
  * by re-reading the saved report file.
  */
 import * as vscode from 'vscode';
-import type { AnyReport } from '../../core/reports/schema';
+import type { AnyReport } from '../../core/evidence/reports/schema';
 import { createNonce, reportHtml } from './html';
 import { type ReportContent as Content, loadSavedReport } from './load';
 import { type HostToWebview, REPORT_VIEW_TYPE, canPropose, isReportViewState, isWebviewMessage, reportTitle, rerunCommand } from './protocol';

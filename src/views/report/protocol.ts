@@ -5,7 +5,7 @@
  * The host never trusts what the webview sends: every incoming message and every restored
  * state goes through the guards below before it is acted on.
  */
-import type { AnyReport, CanaryReport, PrecheckReport } from '../../core/reports/schema';
+import type { AnyReport, CanaryReport, PrecheckReport } from '../../core/evidence/reports/schema';
 
 /** The webview panel's view type (package.json `onWebviewPanel:qraft.report`). */
 export const REPORT_VIEW_TYPE = 'qraft.report';

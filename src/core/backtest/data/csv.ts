@@ -1,0 +1,640 @@
+/**
+ * Price CSV parsing: a hand-written scanner over the file's text (no split() per row, no object
+ * per row), numbers and timestamps read from char codes, columns kept in typed arrays that grow
+ * by doubling. Every rejection is an InputError of one sentence naming the file, the line
+ * (1-based, the header is line 1) and the column (its header name).
+ *
+ * Layouts (header names case-insensitive, any column order, unknown columns ignored):
+ * - long: date,symbol,open,high,low,close,volume (several symbols in one file);
+ * - single-symbol: date,open,high,low,close[,adj_close],volume; the symbol is `options.symbol`
+ *   or the file name's stem (`SPY.csv` → SPY).
+ * The date column may be named date, datetime, timestamp or time.
+ */
+import { basename, extname } from 'node:path';
+import { InputError } from '../../shared/errors';
+
+export interface ParsePriceCsvOptions {
+  /** Symbols to load, in order; rows of other symbols are skipped (only their field count is checked). */
+  universe: string[];
+  /** Symbol of a single-symbol file whose name is not the symbol. Ignored by the long layout. */
+  symbol?: string;
+}
+
+/** One symbol's rows as read (sorted, validated), before alignment to a common calendar. */
+export interface SymbolSeries {
+  symbol: string;
+  times: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  /** Data rows read for this symbol. */
+  rows: number;
+}
+
+export interface ParsedPriceCsv {
+  layout: 'long' | 'single';
+  /** One series per universe symbol, in universe order. */
+  series: SymbolSeries[];
+}
+
+const DAY_MS = 86_400_000;
+const DATE_HEADERS = ['date', 'datetime', 'timestamp', 'time'];
+const REQUIRED = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
+const DATE_FORMATS = 'expected YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS] with an optional Z or ±hh:mm offset';
+
+/** 10^k for k ≤ 22: exact doubles, so digits / 10^k is correctly rounded (the same as Number()). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A decimal number in text[s, e), or NaN. The fast path reads plain decimals from char codes. */
+function parseNumber(text: string, s: number, e: number): number {
+  let i = s;
+  let c = text.charCodeAt(i);
+  let negative = false;
+  if (c === 45 /* - */) {
+    negative = true;
+    i += 1;
+  } else if (c === 43 /* + */) {
+    i += 1;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = 0;
+  let dot = false;
+  for (; i < e; i += 1) {
+    c = text.charCodeAt(i);
+    const d = c - 48;
+    if (d >= 0 && d <= 9) {
+      mantissa = mantissa * 10 + d;
+      digits += 1;
+      if (dot) fraction += 1;
+    } else if (c === 46 /* . */ && !dot) {
+      dot = true;
+    } else {
+      return parseNumberSlow(text, s, e);
+    }
+  }
+  if (digits === 0) return parseNumberSlow(text, s, e);
+  if (mantissa > 9007199254740991 || fraction > 22) return parseNumberSlow(text, s, e);
+  const value = fraction === 0 ? mantissa : mantissa / POW10[fraction];
+  return negative ? -value : value;
+}
+
+function parseNumberSlow(text: string, s: number, e: number): number {
+  const value = text.slice(s, e).trim();
+  return NUMBER_RE.test(value) ? Number(value) : NaN;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Two decimal digits at text[i], or -1. */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 48;
+  const b = text.charCodeAt(i + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+/**
+ * An ISO date or date-time in text[s, e) as ms since the epoch (UTC), or NaN:
+ * YYYY-MM-DD, or YYYY-MM-DD[T ]HH:MM[:SS[.fff…]] with an optional Z or ±hh[:mm] offset (none = UTC).
+ */
+function parseTime(text: string, s: number, e: number): number {
+  const n = e - s;
+  if (n < 10) return NaN;
+  const hi = twoDigits(text, s);
+  const lo = twoDigits(text, s + 2);
+  const month = twoDigits(text, s + 5);
+  const day = twoDigits(text, s + 8);
+  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1) return NaN;
+  if (text.charCodeAt(s + 4) !== 45 || text.charCodeAt(s + 7) !== 45) return NaN;
+  const year = hi * 100 + lo;
+  if (day > daysInMonth(year, month)) return NaN;
+  const date = daysFromCivil(year, month, day) * DAY_MS;
+  if (n === 10) return date;
+  return parseClock(text, s + 10, e, date);
+}
+
+function parseClock(text: string, i: number, e: number, date: number): number {
+  const sep = text.charCodeAt(i);
+  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return NaN;
+  i += 1;
+  if (e - i < 5 || text.charCodeAt(i + 2) !== 58 /* : */) return NaN;
+  const hour = twoDigits(text, i);
+  const minute = twoDigits(text, i + 3);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN;
+  i += 5;
+  let second = 0;
+  let millis = 0;
+  if (i < e && text.charCodeAt(i) === 58) {
+    second = twoDigits(text, i + 1);
+    if (second < 0 || second > 59 || i + 3 > e) return NaN;
+    i += 3;
+    if (i < e && (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 44) /* . or , */) {
+      i += 1;
+      let places = 0;
+      for (; i < e; i += 1) {
+        const d = text.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        if (places < 3) millis = millis * 10 + d;
+        places += 1;
+      }
+      if (places === 0) return NaN;
+      for (; places < 3; places += 1) millis *= 10;
+    }
+  }
+  let offset = 0;
+  if (i < e) {
+    const c = text.charCodeAt(i);
+    if ((c === 90 /* Z */ || c === 122) && i + 1 === e) {
+      i += 1;
+    } else if (c === 43 || c === 45) {
+      const oh = twoDigits(text, i + 1);
+      if (oh < 0 || oh > 23 || i + 3 > e) return NaN;
+      let om = 0;
+      i += 3;
+      if (i < e) {
+        if (text.charCodeAt(i) === 58) i += 1;
+        om = twoDigits(text, i);
+        if (om < 0 || om > 59 || i + 2 !== e) return NaN;
+        i += 2;
+      }
+      offset = (c === 45 ? -1 : 1) * (oh * 60 + om);
+    } else {
+      return NaN;
+    }
+  }
+  if (i !== e) return NaN;
+  return date + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset * 60_000;
+}
+
+/** Parses an ISO date or date-time (see parsePriceCsv); NaN when it is not one. Surrounding spaces are allowed. */
+export function parseTimestamp(value: string): number {
+  const trimmed = value.trim();
+  return parseTime(trimmed, 0, trimmed.length);
+}
+
+/** True when the value is a bare date (YYYY-MM-DD), so an end bound covers that whole day. */
+export function isDateOnly(value: string): boolean {
+  return value.trim().length === 10;
+}
+
+/** A timestamp for messages: YYYY-MM-DD at midnight UTC, else the ISO date-time (without .000). */
+export function formatTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  if (ms % DAY_MS === 0) return iso.slice(0, 10);
+  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+}
+
+/** The symbol a single-symbol file holds by its name: `prices/SPY.csv` → SPY. */
+export function symbolFromFileName(label: string): string {
+  const name = basename(label);
+  return name.slice(0, name.length - extname(name).length);
+}
+
+/** Growable per-symbol columns (allocated once per symbol, not per row). */
+class SeriesBuilder {
+  times: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  count = 0;
+  capacity: number;
+  /** Line and date field of the previous row, for ordering messages. */
+  lastLine = 0;
+  lastDateStart = 0;
+  lastDateEnd = 0;
+  lastTime = -Infinity;
+
+  constructor(
+    readonly symbol: string,
+    capacity: number,
+  ) {
+    this.capacity = capacity;
+    this.times = new Float64Array(capacity);
+    this.open = new Float64Array(capacity);
+    this.high = new Float64Array(capacity);
+    this.low = new Float64Array(capacity);
+    this.close = new Float64Array(capacity);
+    this.volume = new Float64Array(capacity);
+  }
+
+  grow(): void {
+    const capacity = this.capacity * 2;
+    const widen = (column: Float64Array): Float64Array => {
+      const wider = new Float64Array(capacity);
+      wider.set(column);
+      return wider;
+    };
+    this.times = widen(this.times);
+    this.open = widen(this.open);
+    this.high = widen(this.high);
+    this.low = widen(this.low);
+    this.close = widen(this.close);
+    this.volume = widen(this.volume);
+    this.capacity = capacity;
+  }
+
+  finish(): SymbolSeries {
+    const n = this.count;
+    return {
+      symbol: this.symbol,
+      times: this.times.slice(0, n),
+      open: this.open.slice(0, n),
+      high: this.high.slice(0, n),
+      low: this.low.slice(0, n),
+      close: this.close.slice(0, n),
+      volume: this.volume.slice(0, n),
+      rows: n,
+    };
+  }
+}
+
+/**
+ * Splits text[s, e) at commas honouring double quotes (a field's surrounding quotes are dropped;
+ * quoted fields may hold commas, not line breaks). Fills starts/ends up to `max` fields and
+ * returns the number of fields on the line.
+ */
+function splitQuoted(text: string, s: number, e: number, starts: Int32Array | number[], ends: Int32Array | number[], max: number): number {
+  let field = 0;
+  let i = s;
+  for (;;) {
+    let fs = i;
+    let fe: number;
+    if (i < e && text.charCodeAt(i) === 34) {
+      let j = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q === -1 || q >= e) {
+          j = e;
+          break;
+        }
+        if (q + 1 < e && text.charCodeAt(q + 1) === 34) {
+          j = q + 2;
+          continue;
+        }
+        j = q;
+        break;
+      }
+      fs = i + 1;
+      fe = j;
+      const comma = text.indexOf(',', Math.min(j + 1, e));
+      i = comma === -1 || comma >= e ? e : comma;
+    } else {
+      const comma = text.indexOf(',', i);
+      i = comma === -1 || comma >= e ? e : comma;
+      fe = i;
+    }
+    if (field < max) {
+      starts[field] = fs;
+      ends[field] = fe;
+    }
+    field += 1;
+    if (i >= e) return field;
+    i += 1;
+  }
+}
+
+/** Fields of text[s, e) split at plain commas (fast path, no quotes in the file); same contract as splitQuoted. */
+function splitPlain(text: string, s: number, e: number, starts: Int32Array, ends: Int32Array, max: number): number {
+  let p = s;
+  const last = max - 1;
+  for (let field = 0; field < last; field += 1) {
+    const comma = text.indexOf(',', p);
+    if (comma === -1 || comma >= e) {
+      starts[field] = p;
+      ends[field] = e;
+      return field + 1;
+    }
+    starts[field] = p;
+    ends[field] = comma;
+    p = comma + 1;
+  }
+  const comma = text.indexOf(',', p);
+  if (comma !== -1 && comma < e) return max + countCommas(text, comma, e);
+  starts[last] = p;
+  ends[last] = e;
+  return max;
+}
+
+function countCommas(text: string, s: number, e: number): number {
+  let count = 0;
+  for (let i = text.indexOf(',', s); i !== -1 && i < e; i = text.indexOf(',', i + 1)) count += 1;
+  return count;
+}
+
+/** A line of nothing but whitespace and commas (as spreadsheets export trailing rows): skipped. */
+function isBlankLine(text: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c !== 44 && c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+function listNames(names: string[], max = 10): string {
+  return names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');
+}
+
+interface Columns {
+  /** Header names as written (trimmed), for messages. */
+  names: string[];
+  date: number;
+  symbol: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+function locateColumns(names: string[], label: string, line: number): Columns {
+  const lower = names.map((name) => name.toLowerCase());
+  const find = (name: string): number => {
+    const first = lower.indexOf(name);
+    if (first !== -1 && lower.indexOf(name, first + 1) !== -1) {
+      throw new InputError(`${label} line ${line}: column ${names[first]} appears twice in the header.`);
+    }
+    return first;
+  };
+  let date = -1;
+  for (const alias of DATE_HEADERS) {
+    date = find(alias);
+    if (date !== -1) break;
+  }
+  const columns: Columns = {
+    names,
+    date,
+    symbol: find('symbol'),
+    open: find('open'),
+    high: find('high'),
+    low: find('low'),
+    close: find('close'),
+    volume: find('volume'),
+  };
+  const missing = REQUIRED.filter((name) => columns[name] === -1);
+  if (missing.length > 0) {
+    const found = names.length === 1 && names[0] === '' ? 'an empty header' : `the header has ${listNames(names.map((name) => (name === '' ? '""' : name)))}`;
+    const which = missing.length === 1 ? `column ${missing[0]}` : `columns ${missing.join(', ')}`;
+    throw new InputError(`${label} line ${line}: missing ${which} (${found}).`);
+  }
+  return columns;
+}
+
+/** The universe symbol a single-symbol file holds: the explicit one, else the file name's stem. */
+function singleSymbol(label: string, universe: string[], explicit: string | undefined): string {
+  const given = explicit?.trim();
+  const stem = symbolFromFileName(label);
+  const symbol = given || universe.find((s) => s === stem) || universe.find((s) => s.toLowerCase() === stem.toLowerCase()) || stem;
+  if (universe.length > 1) {
+    const others = universe.filter((s) => s !== symbol);
+    throw new InputError(
+      `${label} has no symbol column, so it holds one symbol (${symbol}), but the universe also needs ${listNames(others)}; ` +
+        'use a CSV with a symbol column or a directory of <SYMBOL>.csv files.',
+    );
+  }
+  if (!universe.includes(symbol)) {
+    if (given) throw new InputError(`The symbol ${given} given for ${label} is not in the universe (${universe.join(', ')}).`);
+    throw new InputError(
+      `${label} has no symbol column and its file name does not name the universe's symbol (${universe[0]}); ` +
+        `name the file ${universe[0]}.csv or give the symbol explicitly.`,
+    );
+  }
+  return symbol;
+}
+
+function cellError(label: string, line: number, column: string, detail: string): InputError {
+  return new InputError(`${label} line ${line}, column ${column}: ${detail}.`);
+}
+
+function priceError(text: string, label: string, line: number, column: string, s: number, e: number, value: number): InputError {
+  const raw = text.slice(s, e).trim();
+  if (raw === '') return cellError(label, line, column, 'the value is empty; prices must be numbers greater than 0');
+  if (Number.isNaN(value)) return cellError(label, line, column, `${JSON.stringify(raw)} is not a number`);
+  return cellError(label, line, column, `${raw} is not a positive price; open, high, low and close must be greater than 0`);
+}
+
+function volumeError(text: string, label: string, line: number, column: string, s: number, e: number, value: number): InputError {
+  const raw = text.slice(s, e).trim();
+  if (Number.isNaN(value)) return cellError(label, line, column, `${JSON.stringify(raw)} is not a number`);
+  return cellError(label, line, column, `${raw} is negative; volume must be 0 or more`);
+}
+
+function fieldCountError(label: string, line: number, found: number, names: string[]): InputError {
+  const expected = names.length;
+  if (found < expected) {
+    const absent = names.slice(found).filter((name) => name !== '');
+    const which = absent.length === 0 ? '' : absent.length === 1 ? ` (no value for column ${absent[0]})` : ` (no values for columns ${listNames(absent)})`;
+    return new InputError(`${label} line ${line} has ${found} ${found === 1 ? 'field' : 'fields'} but the header has ${expected}${which}.`);
+  }
+  return new InputError(`${label} line ${line} has ${found} fields but the header has ${expected}.`);
+}
+
+function orderError(text: string, label: string, line: number, column: string, s: number, e: number, time: number, previous: SeriesBuilder): InputError {
+  const raw = text.slice(s, e).trim();
+  if (time === previous.lastTime) {
+    return cellError(label, line, column, `duplicate timestamp ${raw} for ${previous.symbol} (also on line ${previous.lastLine})`);
+  }
+  const before = text.slice(previous.lastDateStart, previous.lastDateEnd).trim();
+  return cellError(label, line, column, `${raw} is not after ${before} (the previous ${previous.symbol} row, line ${previous.lastLine}); rows must be sorted by date`);
+}
+
+/**
+ * Parses a price CSV's text. `label` names the file in messages (the path as the caller gave it).
+ * Returns one validated, date-sorted series per universe symbol, in universe order. Rows of
+ * symbols outside the universe are skipped after their field count is checked.
+ */
+export function parsePriceCsv(text: string, label: string, options: ParsePriceCsvOptions): ParsedPriceCsv {
+  const universe = options.universe;
+  if (universe.length === 0) throw new InputError(`Cannot load ${label}: the universe lists no symbols.`);
+  const universeIndex = new Map<string, number>();
+  universe.forEach((symbol, index) => {
+    if (universeIndex.has(symbol)) throw new InputError(`Cannot load ${label}: the universe lists ${symbol} twice.`);
+    universeIndex.set(symbol, index);
+  });
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // Classic Mac line endings (CR only): treat CR as the line break.
+  if (text.indexOf('\n') === -1 && text.indexOf('\r') !== -1) text = text.replace(/\r/g, '\n');
+  const length = text.length;
+  const quoted = text.indexOf('"') !== -1;
+
+  // The header is the first non-blank line.
+  let pos = 0;
+  let line = 0;
+  let headerStart = -1;
+  let headerEnd = -1;
+  while (pos < length) {
+    const start = pos;
+    const nl = text.indexOf('\n', pos);
+    let end = nl === -1 ? length : nl;
+    pos = nl === -1 ? length : nl + 1;
+    if (end > start && text.charCodeAt(end - 1) === 13) end -= 1;
+    line += 1;
+    if (!isBlankLine(text, start, end)) {
+      headerStart = start;
+      headerEnd = end;
+      break;
+    }
+  }
+  if (headerStart === -1) throw new InputError(`${label} is empty; expected a header line (date,open,high,low,close,volume) and data rows.`);
+  const headerLine = line;
+  const starts0: number[] = [];
+  const ends0: number[] = [];
+  const fieldCount = splitQuoted(text, headerStart, headerEnd, starts0, ends0, Infinity);
+  const names = starts0.slice(0, fieldCount).map((s, i) => text.slice(s, ends0[i]).trim());
+  const columns = locateColumns(names, label, headerLine);
+  const long = columns.symbol !== -1;
+
+  const builders: SeriesBuilder[] = [];
+  if (long) {
+    for (const symbol of universe) builders.push(new SeriesBuilder(symbol, 1024));
+  } else {
+    const symbol = singleSymbol(label, universe, options.symbol);
+    // Rows ≈ remaining characters / header length (rows are usually longer: a slight overestimate).
+    const estimate = Math.ceil((length - pos) / Math.max(16, headerEnd - headerStart + 1)) + 16;
+    builders.push(new SeriesBuilder(symbol, Math.min(estimate, 1 << 24)));
+  }
+
+  const starts = new Int32Array(fieldCount);
+  const ends = new Int32Array(fieldCount);
+  const { date: dc, symbol: sc, open: oc, high: hc, low: lc, close: cc, volume: vc } = columns;
+  // Long layout: symbol → builder index (-1: not in the universe), with the previous row's symbol cached.
+  const symbolIndex = new Map<string, number>();
+  let lastSymbolText = '\n';
+  let lastSymbolIndex = -1;
+  let dataRows = 0;
+  const single = builders[0];
+
+  while (pos < length) {
+    const start = pos;
+    const nl = text.indexOf('\n', pos);
+    let end: number;
+    if (nl === -1) {
+      end = length;
+      pos = length;
+    } else {
+      end = nl;
+      pos = nl + 1;
+    }
+    if (end > start && text.charCodeAt(end - 1) === 13) end -= 1;
+    line += 1;
+    if (end === start) continue;
+    const found = quoted ? splitQuoted(text, start, end, starts, ends, fieldCount) : splitPlain(text, start, end, starts, ends, fieldCount);
+    if (found !== fieldCount) {
+      if (isBlankLine(text, start, end)) continue;
+      throw fieldCountError(label, line, found, names);
+    }
+
+    let builder = single;
+    if (long) {
+      const ss = starts[sc];
+      const se = ends[sc];
+      let index: number;
+      if (se - ss === lastSymbolText.length && text.startsWith(lastSymbolText, ss)) {
+        index = lastSymbolIndex;
+      } else {
+        const raw = text.slice(ss, se);
+        const name = raw.trim();
+        if (name === '') {
+          if (isBlankLine(text, start, end)) continue;
+          throw cellError(label, line, names[sc], 'the value is empty');
+        }
+        let known = symbolIndex.get(name);
+        if (known === undefined) {
+          known = universeIndex.get(name) ?? -1;
+          symbolIndex.set(name, known);
+        }
+        index = known;
+        lastSymbolText = raw;
+        lastSymbolIndex = index;
+      }
+      dataRows += 1;
+      if (index < 0) continue;
+      builder = builders[index];
+    } else {
+      dataRows += 1;
+    }
+
+    const ds = starts[dc];
+    const de = ends[dc];
+    let time = parseTime(text, ds, de);
+    if (time !== time) {
+      time = parseTimestamp(text.slice(ds, de));
+      if (time !== time) {
+        if (isBlankLine(text, start, end)) {
+          dataRows -= 1;
+          continue;
+        }
+        const raw = text.slice(ds, de).trim();
+        throw cellError(label, line, names[dc], raw === '' ? 'the value is empty' : `${JSON.stringify(raw)} is not a date (${DATE_FORMATS})`);
+      }
+    }
+    if (time <= builder.lastTime) throw orderError(text, label, line, names[dc], ds, de, time, builder);
+
+    const open = parseNumber(text, starts[oc], ends[oc]);
+    if (!(open > 0)) throw priceError(text, label, line, names[oc], starts[oc], ends[oc], open);
+    const high = parseNumber(text, starts[hc], ends[hc]);
+    if (!(high > 0)) throw priceError(text, label, line, names[hc], starts[hc], ends[hc], high);
+    const low = parseNumber(text, starts[lc], ends[lc]);
+    if (!(low > 0)) throw priceError(text, label, line, names[lc], starts[lc], ends[lc], low);
+    const close = parseNumber(text, starts[cc], ends[cc]);
+    if (!(close > 0)) throw priceError(text, label, line, names[cc], starts[cc], ends[cc], close);
+    let volume = 0;
+    const vs = starts[vc];
+    const ve = ends[vc];
+    if (ve > vs) {
+      volume = parseNumber(text, vs, ve);
+      if (!(volume >= 0)) {
+        if (text.slice(vs, ve).trim() === '') volume = 0;
+        else throw volumeError(text, label, line, names[vc], vs, ve, volume);
+      }
+    }
+    if (high < open || high < close) {
+      throw cellError(label, line, names[hc], `${text.slice(starts[hc], ends[hc]).trim()} is below max(open, close) = ${Math.max(open, close)}; high must be at least the open and the close`);
+    }
+    if (low > open || low > close) {
+      throw cellError(label, line, names[lc], `${text.slice(starts[lc], ends[lc]).trim()} is above min(open, close) = ${Math.min(open, close)}; low must be at most the open and the close`);
+    }
+
+    if (builder.count === builder.capacity) builder.grow();
+    const n = builder.count;
+    builder.times[n] = time;
+    builder.open[n] = open;
+    builder.high[n] = high;
+    builder.low[n] = low;
+    builder.close[n] = close;
+    builder.volume[n] = volume;
+    builder.count = n + 1;
+    builder.lastTime = time;
+    builder.lastLine = line;
+    builder.lastDateStart = ds;
+    builder.lastDateEnd = de;
+  }
+
+  if (dataRows === 0) throw new InputError(`${label} has a header but no data rows.`);
+  const absent = builders.filter((builder) => builder.count === 0).map((builder) => builder.symbol);
+  if (absent.length > 0) {
+    const held = [...symbolIndex.keys()];
+    const holds = held.length > 0 ? `; it holds ${listNames(held)}` : '';
+    const which = absent.length === 1 ? `symbol ${absent[0]}` : `symbols ${listNames(absent)}`;
+    throw new InputError(`${label} has no rows for the universe's ${which}${holds}.`);
+  }
+  return { layout: long ? 'long' : 'single', series: builders.map((builder) => builder.finish()) };
+}

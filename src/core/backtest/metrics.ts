@@ -1,0 +1,105 @@
+import type { Ledger } from './engines/ledger';
+
+/** The one set of metrics every engine and report uses. Returns are fractions (0.05 = 5%). */
+export interface Metrics {
+  total_return: number;
+  cagr: number;
+  ann_vol: number;
+  sharpe: number;
+  sortino: number;
+  /** Largest peak-to-trough fall of equity, as a positive fraction. */
+  max_drawdown: number;
+  calmar: number;
+  /** Traded notional over average equity, per year. */
+  turnover: number;
+  trades: number;
+  /** Commissions plus slippage, in cash. */
+  fees: number;
+  /** Fraction of bars with a position open (time in market). */
+  exposure: number;
+}
+
+export const METRIC_NAMES = [
+  'total_return',
+  'cagr',
+  'ann_vol',
+  'sharpe',
+  'sortino',
+  'max_drawdown',
+  'calmar',
+  'turnover',
+  'trades',
+  'fees',
+  'exposure',
+] as const satisfies readonly (keyof Metrics)[];
+
+export interface MetricsInput {
+  ledger: Ledger;
+  trades: number;
+  initialCash: number;
+  barsPerYear: number;
+}
+
+/**
+ * Per-bar returns start from the starting cash (the first return is bar 0's close against it);
+ * Sharpe and Sortino use a zero risk-free rate and are annualised by √barsPerYear; volatility uses
+ * the sample standard deviation; Sortino's downside deviation is √mean(min(r, 0)²).
+ */
+export function computeMetrics({ ledger, trades, initialCash, barsPerYear }: MetricsInput): Metrics {
+  const { equity, gross } = ledger;
+  const bars = equity.length;
+  let previous = initialCash;
+  let sum = 0;
+  let sumSquares = 0;
+  let downsideSquares = 0;
+  let peak = initialCash;
+  let maxDrawdown = 0;
+  let equitySum = 0;
+  let inMarket = 0;
+  for (let bar = 0; bar < bars; bar += 1) {
+    const value = equity[bar];
+    const change = previous !== 0 ? value / previous - 1 : 0;
+    sum += change;
+    sumSquares += change * change;
+    if (change < 0) downsideSquares += change * change;
+    if (value > peak) peak = value;
+    else if (peak > 0) maxDrawdown = Math.max(maxDrawdown, 1 - value / peak);
+    equitySum += value;
+    if (gross[bar] > 1e-12) inMarket += 1;
+    previous = value;
+  }
+  const final = bars > 0 ? equity[bars - 1] : initialCash;
+  const totalReturn = final / initialCash - 1;
+  const years = bars / barsPerYear;
+  const cagr = years > 0 && final > 0 ? Math.pow(final / initialCash, 1 / years) - 1 : final > 0 ? 0 : -1;
+  const mean = bars > 0 ? sum / bars : 0;
+  const variance = bars > 1 ? Math.max(0, (sumSquares - bars * mean * mean) / (bars - 1)) : 0;
+  const std = Math.sqrt(variance);
+  const downside = bars > 0 ? Math.sqrt(downsideSquares / bars) : 0;
+  const annualiser = Math.sqrt(barsPerYear);
+  const averageEquity = bars > 0 ? equitySum / bars : initialCash;
+  return {
+    total_return: totalReturn,
+    cagr,
+    ann_vol: std * annualiser,
+    sharpe: std > 0 ? (mean / std) * annualiser : 0,
+    sortino: downside > 0 ? (mean / downside) * annualiser : 0,
+    max_drawdown: maxDrawdown,
+    calmar: maxDrawdown > 0 ? cagr / maxDrawdown : 0,
+    turnover: years > 0 && averageEquity > 0 ? ledger.tradedNotional / averageEquity / years : 0,
+    trades,
+    fees: ledger.commissions + ledger.slippage,
+    exposure: bars > 0 ? inMarket / bars : 0,
+  };
+}
+
+/** Drawdown series (positive fractions) for charts. */
+export function drawdownSeries(equity: Float64Array, initialCash: number): Float64Array {
+  const drawdown = new Float64Array(equity.length);
+  let peak = initialCash;
+  for (let bar = 0; bar < equity.length; bar += 1) {
+    peak = Math.max(peak, equity[bar]);
+    drawdown[bar] = peak > 0 ? 1 - equity[bar] / peak : 0;
+  }
+  return drawdown;
+}

@@ -1,0 +1,35 @@
+import type { PriceFrame } from './data/frame';
+import type { Ledger } from './engines/ledger';
+import { replayFills } from './engines/ledger';
+import type { Engine, EngineName, RunOptions } from './engines/types';
+import type { FillLog } from './engines/fills';
+import { type Metrics, computeMetrics } from './metrics';
+import type { TargetWeights } from './signals/types';
+import { type Strategy, barsPerYear } from './strategy/schema';
+
+export interface BacktestResult {
+  engine: EngineName;
+  version: string;
+  note?: string;
+  fills: FillLog;
+  ledger: Ledger;
+  metrics: Metrics;
+}
+
+/** Runs one engine on precomputed targets and measures the result with the shared metrics. */
+export async function backtest(
+  strategy: Strategy,
+  frame: PriceFrame,
+  targets: TargetWeights,
+  engine: Engine,
+  cash: number,
+  options: RunOptions = {},
+): Promise<BacktestResult> {
+  const run = await engine.run(
+    { frame, targets, costs: strategy.costs, timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, cash },
+    options,
+  );
+  const ledger = replayFills(frame, run.fills, cash);
+  const metrics = computeMetrics({ ledger, trades: run.fills.length, initialCash: cash, barsPerYear: barsPerYear(strategy) });
+  return { engine: run.engine, version: run.version, note: run.note, fills: run.fills, ledger, metrics };
+}

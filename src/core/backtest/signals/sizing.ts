@@ -1,0 +1,39 @@
+import { InputError } from '../../shared/errors';
+import type { Strategy } from '../strategy/schema';
+
+/**
+ * Sides are what a signal decides per bar: +1 long, −1 the short side, 0 flat. Sizing turns a
+ * side into a weight; the short side is flat (0) unless `sizing.allow_short`.
+ */
+export type Sides = Int8Array;
+
+export interface Leg {
+  long: number;
+  /** Weight of the short side: −gross/n, or 0 without allow_short. */
+  short: number;
+}
+
+/** Equal weight: gross/n per long, −gross/n per short (n = universe size, or top_n for momentum). */
+export function equalWeightLeg(sizing: Strategy['sizing'], n: number): Leg {
+  const each = sizing.gross / n;
+  return { long: each, short: sizing.allow_short ? -each : 0 };
+}
+
+/** One symbol's weights from its sides. */
+export function weightsFromSides(sides: Sides, leg: Leg, bars: number): Float64Array {
+  const weights = new Float64Array(bars);
+  for (let bar = 0; bar < bars; bar += 1) {
+    const side = sides[bar];
+    weights[bar] = side > 0 ? leg.long : side < 0 ? leg.short : 0;
+  }
+  return weights;
+}
+
+/**
+ * Guards the loops against parameters the schema would have refused (a hand-built Strategy):
+ * a window of 0 or 2.5 bars would loop forever or read between bars.
+ */
+export function integerParam(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new InputError(`signal.${name} must be an integer of at least ${min} (it is ${value}).`);
+  return value;
+}

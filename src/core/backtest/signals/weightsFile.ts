@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError, fsInputError } from '../../shared/errors';
+import type { Strategy } from '../strategy/schema';
+import { changeFlags } from './rebalance';
+import type { SignalContext, TargetWeights } from './types';
+import { firstIndexAtOrAfter } from '../data/timeIndex';
+
+/** Largest |weight| a weights file may give one symbol. */
+export const MAX_FILE_WEIGHT = 10;
+
+const COLUMNS = ['date', 'symbol', 'weight'] as const;
+type Column = (typeof COLUMNS)[number];
+
+export interface WeightsEntry {
+  time: number;
+  symbol: number;
+  weight: number;
+  line: number;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * Ms since the epoch of `YYYY-MM-DD` (UTC midnight) or an ISO timestamp `YYYY-MM-DDTHH:MM[:SS[.fff]]`
+ * with `Z` or `±HH:MM` (UTC when no zone is written); NaN when it is not one, or not a real date.
+ */
+export function parseDateCell(text: string): number {
+  const match = DATE.exec(text) ?? DATETIME.exec(text);
+  if (!match) return NaN;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const hour = Number(match[4] ?? 0);
+  const minute = Number(match[5] ?? 0);
+  const second = Number(match[6] ?? 0);
+  if (hour > 23 || minute > 59 || second > 59) return NaN;
+  const midnight = Date.UTC(year, month - 1, day);
+  const check = new Date(midnight);
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return NaN;
+  let offset = 0;
+  const zone = match[8];
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5));
+    if (hours > 23 || minutes > 59) return NaN;
+    offset = (digits[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  const fraction = match[7] ? Math.floor(Number(match[7]) * 1000) : 0;
+  return midnight + ((hour * 60 + minute) * 60 + second) * 1000 + fraction - offset;
+}
+
+function cellText(raw: string): string {
+  const text = raw.trim();
+  return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1).replace(/""/g, '"').trim() : text;
+}
+
+/** Parses and validates the CSV (long format) into entries; every error names file, line and column. */
+export function parseWeightsCsv(text: string, path: string, universe: readonly string[], allowShort: boolean): WeightsEntry[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  const header = lines[0].split(',').map((cell) => cellText(cell).toLowerCase());
+  const position = new Map<Column, number>();
+  header.forEach((name, index) => {
+    if ((COLUMNS as readonly string[]).includes(name) && !position.has(name as Column)) position.set(name as Column, index);
+  });
+  if (header.length !== COLUMNS.length || position.size !== COLUMNS.length) {
+    const found = lines[0].trim() === '' ? 'an empty line' : `"${lines[0].trim()}"`;
+    throw new InputError(`${path} line 1: the header must name the columns date,symbol,weight (found ${found}).`);
+  }
+  const column = (name: Column) => position.get(name) as number;
+  const where = (line: number, name: Column) => `${path} line ${line}, column ${column(name) + 1} (${name})`;
+  const symbolIndex = new Map(universe.map((symbol, index) => [symbol, index]));
+  const seen = new Map<string, number>();
+  const entries: WeightsEntry[] = [];
+  for (let index = 1; index < lines.length; index += 1) {
+    const raw = lines[index];
+    if (raw.trim() === '') continue;
+    const line = index + 1;
+    const cells = raw.split(',').map(cellText);
+    if (cells.length !== COLUMNS.length) {
+      throw new InputError(`${path} line ${line}: expected 3 comma-separated fields (date, symbol, weight), found ${cells.length}.`);
+    }
+    const dateText = cells[column('date')];
+    const time = parseDateCell(dateText);
+    if (Number.isNaN(time)) throw new InputError(`${where(line, 'date')}: "${dateText}" is not a date (YYYY-MM-DD or an ISO timestamp).`);
+    const symbolText = cells[column('symbol')];
+    const symbol = symbolIndex.get(symbolText);
+    if (symbol === undefined) {
+      throw new InputError(`${where(line, 'symbol')}: ${symbolText === '' ? 'the symbol is empty' : `${symbolText} is not in the strategy's universe`} (${universe.join(', ')}).`);
+    }
+    const weightText = cells[column('weight')];
+    const weight = NUMBER.test(weightText) ? Number(weightText) : NaN;
+    if (!Number.isFinite(weight)) throw new InputError(`${where(line, 'weight')}: "${weightText}" is not a number.`);
+    if (Math.abs(weight) > MAX_FILE_WEIGHT) throw new InputError(`${where(line, 'weight')}: ${weightText} is beyond ±${MAX_FILE_WEIGHT}, the largest weight one symbol may have.`);
+    if (weight < 0 && !allowShort) throw new InputError(`${where(line, 'weight')}: ${weightText} is a short position but sizing.allow_short is false.`);
+    const key = `${time}\u0000${symbol}`;
+    const first = seen.get(key);
+    if (first !== undefined) throw new InputError(`${where(line, 'date')}: ${symbolText} on ${dateText} is already given on line ${first}.`);
+    seen.set(key, line);
+    entries.push({ time, symbol, weight: weight === 0 ? 0 : weight, line });
+  }
+  return entries;
+}
+
+/**
+ * Targets from a `date,symbol,weight` file (relative to the strategy folder). A row applies from
+ * the first bar at or after its time (a date is UTC midnight, so: the first bar of that UTC day, or
+ * the next bar when that day has none); rows after the last bar are ignored. Each symbol keeps its
+ * last given weight until its next row (forward fill); symbols never mentioned stay 0. Weights
+ * are used as given: sizing.gross does not rescale them.
+ */
+export function weightsFileTargets(file: string, sizing: Strategy['sizing'], ctx: SignalContext): TargetWeights {
+  const path = resolve(ctx.strategyDir, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fsInputError(err, 'read', path);
+  }
+  const { frame } = ctx;
+  const bars = frame.times.length;
+  const entries = parseWeightsCsv(text, path, frame.symbols, sizing.allow_short);
+  entries.sort((a, b) => a.time - b.time || a.line - b.line);
+  const weights = frame.symbols.map(() => new Float64Array(bars));
+  const current = new Float64Array(frame.symbols.length);
+  const since = new Int32Array(frame.symbols.length);
+  for (const entry of entries) {
+    const bar = firstIndexAtOrAfter(frame.times, entry.time);
+    if (bar >= bars) break;
+    const s = entry.symbol;
+    weights[s].fill(current[s], since[s], bar);
+    current[s] = entry.weight;
+    since[s] = bar;
+  }
+  weights.forEach((column, s) => column.fill(current[s], since[s], bars));
+  return { weights, rebalance: changeFlags(weights, bars) };
+}

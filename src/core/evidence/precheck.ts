@@ -1,0 +1,100 @@
+import { type BacktestResult, backtest } from '../backtest/run';
+import type { PriceFrame } from '../backtest/data/frame';
+import { quickEngine } from '../backtest/engines/quick';
+import type { Engine } from '../backtest/engines/types';
+import { throwIfAborted } from '../shared/errors';
+import type { GateConfig } from './gates/config';
+import { coldStartGate } from './gates/coldStart';
+import { consistencyGate } from './gates/consistency';
+import { costSensitivityGate } from './gates/costSensitivity';
+import { leakageGate } from './gates/leakage';
+import type { GateResult } from './gates/types';
+import { drawdownSeries } from '../backtest/metrics';
+import type { PrecheckReport } from './reports/schema';
+import { type ChartSeries, chartSeries } from './series';
+import { computeTargets } from '../backtest/signals';
+import type { LoadedStrategy } from '../backtest/strategy/load';
+
+export const CHART_POINTS = 2000;
+
+export interface PrecheckRequest {
+  strategy: LoadedStrategy;
+  frame: PriceFrame;
+  /** The precise engine, already chosen (see engines/select.ts). */
+  precise: Engine;
+  /** Why that engine was chosen, when the user did not name it. */
+  preciseNote?: string;
+  config: GateConfig;
+  cash: number;
+  signal?: AbortSignal;
+  /** Called as each step starts, with the step's share of the whole run. */
+  progress?: (step: string, share: number) => void;
+  now?: () => Date;
+}
+
+export function dataSummary(frame: PriceFrame): PrecheckReport['data'] {
+  return {
+    fingerprint: frame.source.fingerprint,
+    paths: frame.source.paths,
+    symbols: frame.symbols,
+    bars: frame.times.length,
+    start: new Date(frame.times[0]).toISOString(),
+    end: new Date(frame.times[frame.times.length - 1]).toISOString(),
+  };
+}
+
+export function engineSummary(result: BacktestResult, frame: PriceFrame, cash: number): PrecheckReport['quick'] {
+  const series: ChartSeries = chartSeries(frame.times, result.ledger.equity, drawdownSeries(result.ledger.equity, cash), CHART_POINTS);
+  return {
+    engine: result.engine,
+    version: result.version,
+    ...(result.note ? { note: result.note } : {}),
+    metrics: result.metrics,
+    series,
+  };
+}
+
+/**
+ * The quality gate: quick vs precise (consistency), precise twice from a clean state
+ * (cold_start), the parameter ranking under cost changes (cost_sensitivity) and look-ahead
+ * checks (leakage). Returns the report document; saving it is the caller's choice.
+ */
+export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckReport> {
+  const { strategy: loaded, frame, precise, config, cash, signal } = request;
+  const { strategy } = loaded;
+  const timings: Record<string, number> = {};
+  const started = Date.now();
+  const step = async <T>(name: string, share: number, work: () => T | Promise<T>): Promise<T> => {
+    throwIfAborted(signal, 'The precheck');
+    request.progress?.(name, share);
+    const begin = Date.now();
+    const result = await work();
+    timings[name] = Date.now() - begin;
+    return result;
+  };
+  const ctx = { frame, strategyDir: loaded.dir };
+  const targets = await step('signal', 0.05, () => computeTargets(strategy, ctx));
+  const quick = await step('quick', 0.05, () => backtest(strategy, frame, targets, quickEngine, cash, { signal }));
+  const first = await step('precise', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
+  const second = await step('cold_start', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
+  const gates: GateResult[] = [consistencyGate(quick, first, config.consistency), coldStartGate(first, second, config.cold_start)];
+  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, loaded.dir, cash, config.cost_sensitivity)));
+  gates.push(await step('leakage', 0.1, () => leakageGate(strategy, frame, loaded.dir, targets, config.leakage)));
+  timings.total = Date.now() - started;
+  const preciseSummary = engineSummary(first, frame, cash);
+  if (request.preciseNote && !preciseSummary.note) preciseSummary.note = request.preciseNote;
+  return {
+    kind: 'qraft.precheck',
+    passed: gates.every((gate) => gate.passed),
+    created_at: (request.now ?? (() => new Date()))().toISOString(),
+    strategy: { name: strategy.name, version: strategy.version, path: loaded.path },
+    strategy_hash: loaded.hash,
+    data: dataSummary(frame),
+    timing: strategy.execution.timing,
+    cash,
+    gates,
+    quick: engineSummary(quick, frame, cash),
+    precise: preciseSummary,
+    timings_ms: timings,
+  };
+}

@@ -1,0 +1,66 @@
+import { shortHash } from '../shared/hashing';
+import { METRIC_NAMES, type Metrics } from '../backtest/metrics';
+import type { CanaryReport, PrecheckReport } from './reports/schema';
+
+/** Plain-text renderings of precheck and canary reports (CLI `--fmt text`, the log channel). */
+
+const RATIO_METRICS = new Set<string>(['total_return', 'cagr', 'ann_vol', 'max_drawdown', 'exposure']);
+
+export function formatMetric(name: string, value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (RATIO_METRICS.has(name)) return `${(value * 100).toFixed(2)}%`;
+  if (name === 'trades') return value.toFixed(0);
+  if (name === 'fees') return value.toFixed(2);
+  return value.toFixed(4);
+}
+
+function metricTable(columns: { title: string; metrics: Metrics | Record<string, number> }[]): string[] {
+  const header = `  ${'metric'.padEnd(14)}${columns.map((column) => column.title.padStart(16)).join('')}`;
+  const rows = METRIC_NAMES.map((name) => `  ${name.padEnd(14)}${columns.map((column) => formatMetric(name, column.metrics[name]).padStart(16)).join('')}`);
+  return [header, ...rows];
+}
+
+function engineLabel(summary: { engine: string; version: string; note?: string }): string {
+  return `${summary.engine} ${summary.version}${summary.note ? ` (${summary.note})` : ''}`;
+}
+
+export function formatPrecheck(report: PrecheckReport, savedPath?: string): string {
+  const lines = [
+    `Precheck ${report.passed ? 'PASSED' : 'FAILED'}: ${report.strategy.name}@${report.strategy.version} (strategy ${shortHash(report.strategy_hash)})`,
+    `  data     ${report.data.symbols.join(', ')}, ${report.data.bars} bars ${report.data.start.slice(0, 10)} .. ${report.data.end.slice(0, 10)}, fingerprint ${shortHash(report.data.fingerprint)}`,
+    `  timing   ${report.timing}${report.timing === 'close' ? ' (fills at the signal bar\'s own close: assumes market-on-close orders)' : ''}`,
+    `  quick    ${engineLabel(report.quick)}`,
+    `  precise  ${engineLabel(report.precise)}`,
+    '',
+    '  gate              result   value        threshold',
+    ...report.gates.map(
+      (gate) => `  ${gate.name.padEnd(18)}${(gate.passed ? 'pass' : 'FAIL').padEnd(9)}${gate.value.toPrecision(4).padEnd(13)}${gate.threshold.toPrecision(4).padEnd(11)}${gate.summary}`,
+    ),
+    '',
+    ...metricTable([
+      { title: 'quick', metrics: report.quick.metrics },
+      { title: report.precise.engine, metrics: report.precise.metrics },
+    ]),
+    '',
+    `  took ${(report.timings_ms.total / 1000).toFixed(2)} s${savedPath ? `; report saved to ${savedPath}` : ''}`,
+  ];
+  return lines.join('\n');
+}
+
+export function formatCanary(report: CanaryReport, savedPath?: string): string {
+  const columns: { title: string; metrics: Metrics | Record<string, number> }[] = [{ title: 'candidate', metrics: report.candidate.metrics }];
+  if (report.baseline) columns.push({ title: 'CURRENT', metrics: report.baseline.metrics });
+  if (report.deltas) columns.push({ title: 'delta', metrics: report.deltas });
+  const lines = [
+    `Canary ${report.verdict.toUpperCase()}: ${report.strategy.name}@${report.strategy.version} (strategy ${shortHash(report.strategy_hash)})`,
+    ...report.reasons.map((reason) => `  - ${reason}`),
+    `  window   ${report.window.start.slice(0, 10)} .. ${report.window.end.slice(0, 10)} (${report.window.bars} bars), cash ${report.cash.toLocaleString('en-US')}`,
+    `  baseline ${report.baseline ? `CURRENT ${report.baseline.strategy.name}@${report.baseline.strategy.version} (${shortHash(report.baseline.manifest_hash)})` : (report.baseline_note ?? 'none')}`,
+    `  data     ${report.data.symbols.join(', ')}, fingerprint ${shortHash(report.data.fingerprint)}`,
+    '',
+    ...metricTable(columns),
+    '',
+    `  took ${(report.timings_ms.total / 1000).toFixed(2)} s${savedPath ? `; report saved to ${savedPath}` : ''}`,
+  ];
+  return lines.join('\n');
+}

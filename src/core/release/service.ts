@@ -1,0 +1,202 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DeployStore, type DeployWrite, type VerifyReport } from './deploy/store';
+import { type StackItem, rollbackTarget } from './deploy/history';
+import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
+import { InputError, RefusedError } from '../shared/errors';
+import { parseHashArgument, resolveHashPrefix, shortHash } from '../shared/hashing';
+import { canonicalHash, readJsonFile, validate } from '../shared/json';
+import { latestReport } from '../evidence/reports/store';
+import { type Candidate, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
+import type { StableManifest } from './pool/schemas';
+
+/** A check a candidate must pass before approval (the precheck gate plugs in here). */
+export interface ApprovalGate {
+  readonly name: string;
+  check(candidate: Candidate): GateDecision | Promise<GateDecision>;
+}
+
+export type GateDecision = { allowed: true } | { allowed: false; reason: string };
+
+export interface ReleasePolicy {
+  /** Refuse when the approver is the proposer (four-eyes rule). */
+  forbidSelfApproval: boolean;
+}
+
+export interface ReleaseOptions {
+  poolRoot: string;
+  deployDir: string;
+  /** Where precheck and canary reports are saved; propose attaches the latest ones from here. */
+  reportsDir?: string;
+  gates?: ApprovalGate[];
+  policy?: Partial<ReleasePolicy>;
+  now?: () => Date;
+}
+
+export interface ApproveAndPublishRequest {
+  /** A full hash or unique prefix, as typed by the user. */
+  hash: string;
+  approver: string;
+  note?: string;
+  /** Override refusing gates; needs a note, and HISTORY records it. */
+  force?: boolean;
+}
+
+export interface ApproveAndPublishResult extends DeployWrite {
+  stable: StableManifest;
+  /** Gates that refused and were overridden with --force. */
+  overridden: string[];
+}
+
+export interface RollbackCommand {
+  /** A full hash or unique prefix of an earlier version; the previous version when absent. */
+  to?: string;
+  actor: string;
+  note?: string;
+}
+
+const ActorSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+const NoteSchema = z.string().trim().max(2000, 'must be at most 2000 characters');
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export const DEFAULT_POOL_ROOT = join('artifacts', 'pool');
+export const DEFAULT_DEPLOY_DIR = join('artifacts', 'deploy');
+
+/**
+ * The release workflow over the strategy pool and the deploy store: propose, approve and
+ * publish, current, history, rollback, verify. The CLI and the extension both call this.
+ */
+export class ReleaseService {
+  readonly pool: StrategyPool;
+  readonly deploy: DeployStore;
+  readonly reportsDir?: string;
+  private readonly gates: ApprovalGate[];
+  private readonly policy: ReleasePolicy;
+
+  constructor(options: ReleaseOptions) {
+    const now = options.now ?? (() => new Date());
+    this.pool = new StrategyPool(options.poolRoot, now);
+    this.deploy = new DeployStore(options.deployDir, now);
+    this.reportsDir = options.reportsDir;
+    this.gates = options.gates ?? [];
+    this.policy = { forbidSelfApproval: false, ...options.policy };
+  }
+
+  /**
+   * Proposes a strategy document with its metadata. The latest precheck and canary reports for
+   * the same strategy (and data, when a fingerprint is given) are attached unless the metadata
+   * already names some.
+   */
+  propose(payload: unknown, metadata: unknown, options: { dataFingerprint?: string } = {}): ProposeResult {
+    return this.pool.propose(payload, this.withEvidence(payload, metadata, options.dataFingerprint));
+  }
+
+  private withEvidence(payload: unknown, metadata: unknown, dataFingerprint?: string): unknown {
+    if (!this.reportsDir || !isPlainObject(payload) || !isPlainObject(metadata)) return metadata;
+    const strategy_hash = canonicalHash(payload);
+    const attached: Record<string, unknown> = { ...metadata };
+    if (attached.precheck === undefined) {
+      const saved = latestReport(this.reportsDir, 'qraft.precheck', strategy_hash, dataFingerprint);
+      if (saved) {
+        attached.precheck = { report_hash: saved.report_hash, passed: saved.report.passed, strategy_hash, data_fingerprint: saved.report.data.fingerprint };
+      }
+    }
+    if (attached.canary === undefined) {
+      const saved = latestReport(this.reportsDir, 'qraft.canary', strategy_hash, dataFingerprint);
+      if (saved) attached.canary = { report_hash: saved.report_hash, verdict: saved.report.verdict };
+    }
+    return attached;
+  }
+
+  /** Reads payload and metadata JSON files (validated) and proposes them. */
+  proposeFiles(payloadPath: string, metadataPath: string, options: { dataFingerprint?: string } = {}): ProposeResult {
+    const payload = readJsonFile(payloadPath, z.unknown(), 'payload');
+    const metadata = readJsonFile(metadataPath, z.unknown(), 'metadata');
+    try {
+      return this.propose(payload, metadata, options);
+    } catch (err) {
+      if (err instanceof InputError) {
+        throw new InputError(err.message.replace(/^payload /, `${payloadPath} `).replace(/^metadata /, `${metadataPath} `));
+      }
+      throw err;
+    }
+  }
+
+  async approveAndPublish(request: ApproveAndPublishRequest): Promise<ApproveAndPublishResult> {
+    const prefix = parseHashArgument(request.hash);
+    const approver = validate(ActorSchema, request.approver, 'approver');
+    const note = validate(NoteSchema, request.note ?? '', 'note');
+    if (request.force && note.length === 0) throw new InputError('--force needs a --note saying why the gates are overridden.');
+
+    const hash = this.pool.resolve(prefix);
+    const candidate = this.pool.candidate(hash);
+    if (this.policy.forbidSelfApproval && approver === candidate.manifest.proposed_by) {
+      throw new RefusedError(`${approver} proposed ${shortHash(hash)} and may not approve it too (self-approval is forbidden by policy).`);
+    }
+    const overridden: string[] = [];
+    for (const gate of this.gates) {
+      const decision = await gate.check(candidate);
+      if (decision.allowed) continue;
+      if (!request.force) throw new RefusedError(`${decision.reason}; approval refused (override with --force and a --note).`);
+      overridden.push(gate.name);
+    }
+    // Check the deploy dir before approving, so a refused publish leaves the pool untouched.
+    const state = await this.deploy.read();
+    if (state.current?.manifest_hash === hash) throw new RefusedError(`${shortHash(hash)} is already CURRENT; nothing to publish.`);
+
+    const forced = overridden.length > 0;
+    const approval = this.pool.approve(hash, { approver, note, forced });
+    const write = await this.deploy.publish({
+      manifest_hash: hash,
+      actor: approver,
+      note,
+      strategy: candidate.manifest.strategy,
+      forced,
+    });
+    return { ...write, stable: approval.manifest, overridden };
+  }
+
+  async current(): Promise<CurrentRecord | null> {
+    return (await this.deploy.read()).current;
+  }
+
+  async history(): Promise<HistoryEntry[]> {
+    return (await this.deploy.read()).history;
+  }
+
+  async rollback(command: RollbackCommand): Promise<DeployWrite> {
+    const actor = validate(ActorSchema, command.actor, 'actor');
+    const note = validate(NoteSchema, command.note ?? '', 'note');
+    const to = command.to === undefined ? undefined : this.resolveStackHash(command.to, (await this.deploy.read()).stack);
+    return this.deploy.rollback({ to, actor, note });
+  }
+
+  /**
+   * The version a rollback to `to` (a hash or prefix; the previous version when absent) would
+   * return to now, for a confirmation before it; refuses as the rollback itself would.
+   */
+  async rollbackTarget(to?: string): Promise<StackItem> {
+    const { stack } = await this.deploy.read();
+    return rollbackTarget(stack, to === undefined ? undefined : this.resolveStackHash(to, stack));
+  }
+
+  private resolveStackHash(to: string, stack: readonly StackItem[]): string {
+    return resolveHashPrefix(parseHashArgument(to, '--to hash'), stack.map((item) => item.manifest_hash), 'the release stack');
+  }
+
+  verify(): Promise<VerifyReport> {
+    return this.deploy.verify();
+  }
+
+  listPool(): PoolListing {
+    return this.pool.list();
+  }
+}

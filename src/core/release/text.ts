@@ -1,0 +1,63 @@
+import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
+import type { VerifyReport } from './deploy/store';
+import { shortHash } from '../shared/hashing';
+import type { ProposeResult } from './pool/pool';
+import type { ApproveAndPublishResult } from './service';
+import type { DeployWrite } from './deploy/store';
+
+/** Plain-text renderings shared by the CLI's `--fmt text` and the extension's log channel. */
+
+function strategyLabel(strategy: { name: string; version: string } | undefined): string {
+  return strategy ? `${strategy.name}@${strategy.version}` : '(unnamed strategy)';
+}
+
+function noteSuffix(note: string): string {
+  return note ? ` — "${note}"` : '';
+}
+
+export function formatProposal(result: ProposeResult): string {
+  const verb = result.created ? 'Proposed' : 'Already in the pool';
+  return [
+    `${verb}: ${strategyLabel(result.manifest.strategy)}`,
+    `  manifest_hash  ${result.manifest_hash}`,
+    `  strategy_hash  ${result.manifest.strategy_hash}`,
+    `  proposed_by    ${result.manifest.proposed_by} at ${result.manifest.proposed_at}`,
+  ].join('\n');
+}
+
+export function formatCurrent(current: CurrentRecord | null): string {
+  if (!current) return 'No CURRENT release: nothing has been published yet.';
+  return [
+    `CURRENT: ${strategyLabel(current.strategy)}`,
+    `  manifest_hash  ${current.manifest_hash}`,
+    `  approved_by    ${current.approved_by}${noteSuffix(current.note)}`,
+    `  live since     ${current.ts} (history seq ${current.seq})`,
+  ].join('\n');
+}
+
+export function formatHistoryEntry(entry: HistoryEntry): string {
+  const move = entry.from_hash ? `${shortHash(entry.from_hash)} → ${shortHash(entry.manifest_hash)}` : `→ ${shortHash(entry.manifest_hash)}`;
+  const forced = entry.forced ? ' [forced]' : '';
+  return `#${entry.seq}  ${entry.ts}  ${entry.action.padEnd(8)} ${move}  ${strategyLabel(entry.strategy)}  by ${entry.actor}${forced}${noteSuffix(entry.note)}`;
+}
+
+export function formatHistory(entries: readonly HistoryEntry[]): string {
+  if (entries.length === 0) return 'HISTORY is empty: nothing has been published yet.';
+  return [...entries].reverse().map(formatHistoryEntry).join('\n');
+}
+
+export function formatPublish(result: ApproveAndPublishResult): string {
+  const lines = [`Approved and published ${strategyLabel(result.current.strategy)} as CURRENT.`, formatHistoryEntry(result.entry)];
+  if (result.overridden.length > 0) lines.push(`  forced past: ${result.overridden.join(', ')}`);
+  return lines.join('\n');
+}
+
+export function formatRollback(result: DeployWrite): string {
+  return [`Rolled back: CURRENT is ${strategyLabel(result.current.strategy)} again.`, formatHistoryEntry(result.entry)].join('\n');
+}
+
+export function formatVerify(report: VerifyReport): string {
+  if (report.ok) return `HISTORY verified: ${report.entries} entries, chain intact, CURRENT agrees with the replay.`;
+  return [`HISTORY failed verification (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):`, ...report.problems.map((p) => `  - ${p}`)].join('\n');
+}
+

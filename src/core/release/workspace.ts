@@ -1,0 +1,46 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { loadConfig } from './config';
+import { precheckApprovalGate } from './approval';
+import type { QraftConfig } from '../evidence/gates/config';
+import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT, ReleaseService } from './service';
+import { DEFAULT_REPORTS_DIR } from '../evidence/reports/store';
+
+export interface WorkspaceOptions {
+  /** Folder the default paths and qraft.config.json are relative to (the CLI's cwd, a workspace folder). */
+  root: string;
+  poolRoot?: string;
+  deployDir?: string;
+  reportsDir?: string;
+  configPath?: string;
+  overrides?: readonly string[];
+}
+
+export interface QraftWorkspace {
+  root: string;
+  release: ReleaseService;
+  config: QraftConfig;
+  configPath?: string;
+  reportsDir: string;
+}
+
+/**
+ * The release service for a folder, configured from its qraft.config.json: approval needs a
+ * passing precheck unless `approval.require_precheck` is false, and the self-approval policy.
+ */
+export function openWorkspace(options: WorkspaceOptions): QraftWorkspace {
+  const root = resolve(options.root);
+  const at = (path: string | undefined, fallback: string) => {
+    const chosen = path ?? fallback;
+    return isAbsolute(chosen) ? chosen : join(root, chosen);
+  };
+  const { config, path } = loadConfig({ root, path: options.configPath && at(options.configPath, ''), overrides: options.overrides });
+  const reportsDir = at(options.reportsDir, DEFAULT_REPORTS_DIR);
+  const release = new ReleaseService({
+    poolRoot: at(options.poolRoot, DEFAULT_POOL_ROOT),
+    deployDir: at(options.deployDir, DEFAULT_DEPLOY_DIR),
+    reportsDir,
+    gates: config.approval.require_precheck ? [precheckApprovalGate(reportsDir)] : [],
+    policy: { forbidSelfApproval: config.approval.forbid_self_approval },
+  });
+  return { root, release, config, configPath: path, reportsDir };
+}
