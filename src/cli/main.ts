@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { CONFIG_FILE_NAME } from '../core/release/config';
 import { defaultPython } from '../core/backtest/engines/python';
 import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
-import { InputError, isQraftError } from '../core/shared/errors';
+import { InputError, InternalError, RefusedError, isQraftError } from '../core/shared/errors';
+import { wordError } from './words';
 import { canaryFiles, precheckFiles } from '../core/evidence/runFiles';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
 import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
@@ -145,6 +146,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'Approve a candidate as a stable version and make it CURRENT.',
     options: ['hash', 'approver', 'note', 'force', ...STORE_OPTIONS],
     async run(options, workspace) {
+      if (options.force === true && !optional(options, 'note')?.trim()) throw new InputError('--force needs a --note saying why the refusals are overridden.');
       const result = await workspace().release.approveAndPublish({
         hash: required(options, 'hash', 'approve-and-publish'),
         approver: required(options, 'approver', 'approve-and-publish'),
@@ -209,7 +211,7 @@ function helpText(): string {
     '  --set KEY=VALUE      override one setting, e.g. --set gates.consistency.tolerance=0.05 (repeatable)',
     '  --fmt text|json      output format (default text)',
     '',
-    'Exit codes: 0 success, 1 failed gate or refused action, 2 bad input.',
+    'Exit codes: 0 success, 1 failed gate or refused action, 2 bad input, 3 internal error.',
   );
   return lines.join('\n');
 }
@@ -266,15 +268,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write((format === 'json' ? JSON.stringify(outcome.json, null, 2) : outcome.text) + '\n');
     return outcome.exitCode ?? 0;
   } catch (err) {
-    if (isQraftError(err)) {
-      process.stderr.write(`qraft: ${err.message}\n`);
-      if (format === 'json') process.stdout.write(JSON.stringify({ error: err.message, exit_code: err.exitCode }) + '\n');
+    if (isQraftError(err) && !(err instanceof InternalError)) {
+      const sentence = wordError(err);
+      process.stderr.write(`qraft: ${sentence}\n`);
+      if (format === 'json') {
+        const refusal = err instanceof RefusedError ? { refusal: err.refusal } : {};
+        process.stdout.write(JSON.stringify({ error: sentence, exit_code: err.exitCode, ...refusal }) + '\n');
+      }
       return err.exitCode;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`qraft: internal error: ${message} (set QRAFT_DEBUG=1 to see where it happened).\n`);
+    process.stderr.write(`qraft: internal error: ${message.replace(/\.$/, '')} (set QRAFT_DEBUG=1 to see where it happened).\n`);
     if (process.env.QRAFT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-    return 1;
+    if (format === 'json') process.stdout.write(JSON.stringify({ error: message, exit_code: 3 }) + '\n');
+    return 3;
   }
 }
 
@@ -289,7 +296,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     () => {
-      process.exitCode = 1;
+      process.exitCode = 3;
     },
   );
 }

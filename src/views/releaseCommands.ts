@@ -59,12 +59,13 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     try {
       result = await target.release.approveAndPublish({ hash, approver, note });
     } catch (err) {
-      // A refusing gate (no passing precheck) can be overridden, with a note HISTORY keeps.
-      if (!(err instanceof RefusedError) || !/override with --force/.test(err.message)) throw err;
+      // Evidence and policy refusals can be overridden, with a note HISTORY keeps; integrity never.
+      if (!(err instanceof RefusedError) || err.refusal.kind !== 'approval' || !err.refusal.overridable) throw err;
       const force = 'Approve anyway…';
-      const answer = await vscode.window.showWarningMessage(err.message.replace(/ \(override with --force and a --note\)/, ''), { modal: true, detail: 'Approving anyway records a forced approval in HISTORY, with your note.' }, force);
+      const reasons = err.refusal.reasons.map((reason) => `• ${reason.message}`).join('\n');
+      const answer = await vscode.window.showWarningMessage(`Approval of ${shortHash(hash)} refused.`, { modal: true, detail: `${reasons}\n\nApproving anyway records a forced approval in HISTORY, with your note.` }, force);
       if (answer !== force) return;
-      const reason = await askNote('Why approve without a passing precheck? (recorded in HISTORY)', true);
+      const reason = await askNote('Why approve despite the refusals? (recorded in HISTORY)', true);
       result = await target.release.approveAndPublish({ hash, approver, note: note ? `${note} — ${reason}` : reason, force: true });
     }
     logBlock(log, 'Approve and Publish', formatPublish(result));

@@ -102,7 +102,7 @@ describe('qraft deploy CLI', () => {
       ['a non-hex hash', ['deploy', 'approve-and-publish', '--hash', 'zzzzzzzzzzzz', '--approver', 'bob'], /not a manifest hash/],
       ['a too-short hash', ['deploy', 'approve-and-publish', '--hash', 'abc', '--approver', 'bob'], /prefix of at least 8/],
       ['an unknown hash', ['deploy', 'approve-and-publish', '--hash', '0123456789abcdef', '--approver', 'bob'], /No manifest 0123456789abcdef in the strategy pool/],
-      ['a traversal rollback target', ['deploy', 'rollback', '--to', '../../etc/passwd'], /--to hash "\.\.\/\.\.\/etc\/passwd" is not a manifest hash/],
+      ['a traversal rollback target', ['deploy', 'rollback', '--to', '../../etc/passwd'], /rollback target "\.\.\/\.\.\/etc\/passwd" is not a manifest hash/],
       ['a missing payload file', ['deploy', 'propose', '--payload', 'missing.json', '--metadata', 'metadata.json'], /Cannot read payload missing\.json: no such file or directory\./],
       ['malformed JSON', ['deploy', 'propose', '--payload', 'malformed.json', '--metadata', 'metadata.json'], /malformed\.json is not valid JSON \(ValueExpected at line 4, column 1\)\./],
       ['a payload without a name', ['deploy', 'propose', '--payload', 'no-name.json', '--metadata', 'metadata.json'], /no-name\.json is invalid: name: /],

@@ -43,7 +43,7 @@ describe('gated release through the CLI', () => {
     const before = snapshot(ws);
     const refused = runCli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob'], ws);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /has no precheck attached .*approval refused \(override with --force and a --note\)/);
+    assert.match(refused.stderr, /Approval refused: .*has no precheck attached \(override with --force and a --note\)/);
     assert.deepEqual(snapshot(ws), before);
     const noNote = runCli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob', '--force'], ws);
     assert.equal(noNote.code, 2);

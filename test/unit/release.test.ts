@@ -10,7 +10,7 @@ function service(gates: ApprovalGate[] = [], forbidSelfApproval = false): Releas
   return new ReleaseService({ poolRoot: join(root, 'pool'), deployDir: join(root, 'deploy'), gates, policy: { forbidSelfApproval } });
 }
 
-const refusingGate: ApprovalGate = { name: 'precheck', check: () => ({ allowed: false, reason: 'no passing precheck is attached' }) };
+const refusingGate: ApprovalGate = { name: 'precheck', check: () => [{ code: 'precheck', message: 'no passing precheck is attached', overridable: true }] };
 
 describe('release service', () => {
   afterEach(cleanupTempDirs);
@@ -32,8 +32,14 @@ describe('release service', () => {
     const release = service([refusingGate]);
     const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
     const before = snapshot(release.pool.root);
-    await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob' }), (err: unknown) => err instanceof RefusedError && /no passing precheck is attached; approval refused/.test(err.message));
-    await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob', force: true }), (err: unknown) => err instanceof InputError && /--force needs a --note/.test(err.message));
+    await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob' }), (err: unknown) =>
+        err instanceof RefusedError &&
+        err.refusal.kind === 'approval' &&
+        err.refusal.overridable &&
+        err.refusal.reasons.map((reason) => reason.code).join() === 'precheck' &&
+        /no passing precheck is attached/.test(err.message),
+    );
+    await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob', force: true }), (err: unknown) => err instanceof InputError && /forced approval needs a note/.test(err.message));
     assert.deepEqual(snapshot(release.pool.root), before);
     assert.ok(!existsSync(release.deploy.historyPath));
     const forced = await release.approveAndPublish({ hash: manifest_hash, approver: 'bob', force: true, note: 'hotfix, precheck rerun tomorrow' });

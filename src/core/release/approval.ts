@@ -1,6 +1,7 @@
 import { shortHash } from '../shared/hashing';
 import type { Candidate } from './pool/pool';
-import type { ApprovalGate, GateDecision } from './service';
+import type { RefusalReason } from '../shared/errors';
+import type { ApprovalGate } from './service';
 import { loadReport } from '../evidence/reports/store';
 
 /**
@@ -10,20 +11,20 @@ import { loadReport } from '../evidence/reports/store';
 export function precheckApprovalGate(reportsDir: string): ApprovalGate {
   return {
     name: 'precheck',
-    check(candidate: Candidate): GateDecision {
+    check(candidate: Candidate): RefusalReason[] {
       const attached = candidate.metadata.precheck;
       const hash = shortHash(candidate.manifest.manifest_hash);
-      if (!attached) return { allowed: false, reason: `${hash} has no precheck attached (run qraft deploy precheck, then propose again)` };
+      if (!attached) return [{ code: 'precheck', message: `${hash} has no precheck attached`, overridable: true }];
       if (attached.strategy_hash !== candidate.manifest.strategy_hash) {
-        return { allowed: false, reason: `the precheck attached to ${hash} is for another strategy (${shortHash(attached.strategy_hash)})` };
+        return [{ code: 'precheck', message: `the precheck attached to ${hash} is for another strategy (${shortHash(attached.strategy_hash)})`, overridable: true }];
       }
       const saved = loadReport(reportsDir, 'qraft.precheck', attached.report_hash);
-      if (!saved) return { allowed: false, reason: `the precheck report ${shortHash(attached.report_hash)} attached to ${hash} is missing from ${reportsDir} or was altered` };
+      if (!saved) return [{ code: 'precheck', message: `the precheck report ${shortHash(attached.report_hash)} attached to ${hash} is missing from ${reportsDir} or was altered`, overridable: true }];
       if (!saved.report.passed) {
         const failed = saved.report.gates.filter((gate) => !gate.passed).map((gate) => gate.name);
-        return { allowed: false, reason: `the precheck attached to ${hash} failed (${failed.join(', ')})` };
+        return [{ code: 'precheck', message: `the precheck attached to ${hash} failed (${failed.join(', ')})`, overridable: true }];
       }
-      return { allowed: true };
+      return [];
     },
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DeployStore, type DeployWrite, type VerifyReport } from './deploy/store';
 import { type StackItem, rollbackTarget } from './deploy/history';
 import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
-import { InputError, RefusedError } from '../shared/errors';
+import { InputError, type RefusalReason, RefusedError } from '../shared/errors';
 import { parseHashArgument, resolveHashPrefix, shortHash } from '../shared/hashing';
 import { canonicalHash, readJsonFile, validate } from '../shared/json';
 import { latestReport } from '../evidence/reports/store';
@@ -13,10 +13,9 @@ import type { StableManifest } from './pool/schemas';
 /** A check a candidate must pass before approval (the precheck gate plugs in here). */
 export interface ApprovalGate {
   readonly name: string;
-  check(candidate: Candidate): GateDecision | Promise<GateDecision>;
+  /** Why the candidate may not be approved; empty when it may. */
+  check(candidate: Candidate): RefusalReason[] | Promise<RefusalReason[]>;
 }
-
-export type GateDecision = { allowed: true } | { allowed: false; reason: string };
 
 export interface ReleasePolicy {
   /** Refuse when the approver is the proposer (four-eyes rule). */
@@ -38,13 +37,13 @@ export interface ApproveAndPublishRequest {
   hash: string;
   approver: string;
   note?: string;
-  /** Override refusing gates; needs a note, and HISTORY records it. */
+  /** Override the overridable refusals; needs a note, and HISTORY records it. */
   force?: boolean;
 }
 
 export interface ApproveAndPublishResult extends DeployWrite {
   stable: StableManifest;
-  /** Gates that refused and were overridden with --force. */
+  /** The codes of the refusals a forced approval overrode. */
   overridden: string[];
 }
 
@@ -134,23 +133,20 @@ export class ReleaseService {
     const prefix = parseHashArgument(request.hash);
     const approver = validate(ActorSchema, request.approver, 'approver');
     const note = validate(NoteSchema, request.note ?? '', 'note');
-    if (request.force && note.length === 0) throw new InputError('--force needs a --note saying why the gates are overridden.');
+    if (request.force && note.length === 0) throw new InputError('A forced approval needs a note saying why the refusals are overridden.');
 
     const hash = this.pool.resolve(prefix);
     const candidate = this.pool.candidate(hash);
+    const reasons: RefusalReason[] = [];
     if (this.policy.forbidSelfApproval && approver === candidate.manifest.proposed_by) {
-      throw new RefusedError(`${approver} proposed ${shortHash(hash)} and may not approve it too (self-approval is forbidden by policy).`);
+      reasons.push({ code: 'self_approval', message: `${approver} proposed ${shortHash(hash)} and may not approve it too (self-approval is forbidden by policy)`, overridable: true });
     }
-    const overridden: string[] = [];
-    for (const gate of this.gates) {
-      const decision = await gate.check(candidate);
-      if (decision.allowed) continue;
-      if (!request.force) throw new RefusedError(`${decision.reason}; approval refused (override with --force and a --note).`);
-      overridden.push(gate.name);
-    }
+    for (const gate of this.gates) reasons.push(...(await gate.check(candidate)));
+    if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
+    const overridden = reasons.map((reason) => reason.code);
     // Check the deploy dir before approving, so a refused publish leaves the pool untouched.
     const state = await this.deploy.read();
-    if (state.current?.manifest_hash === hash) throw new RefusedError(`${shortHash(hash)} is already CURRENT; nothing to publish.`);
+    if (state.current?.manifest_hash === hash) throw new RefusedError('already_current', `${shortHash(hash)} is already CURRENT; nothing to publish.`);
 
     const forced = overridden.length > 0;
     const approval = this.pool.approve(hash, { approver, note, forced });
@@ -189,7 +185,7 @@ export class ReleaseService {
   }
 
   private resolveStackHash(to: string, stack: readonly StackItem[]): string {
-    return resolveHashPrefix(parseHashArgument(to, '--to hash'), stack.map((item) => item.manifest_hash), 'the release stack');
+    return resolveHashPrefix(parseHashArgument(to, 'rollback target'), stack.map((item) => item.manifest_hash), 'the release stack');
   }
 
   verify(): Promise<VerifyReport> {

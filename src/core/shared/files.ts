@@ -72,7 +72,7 @@ export async function withDirLock<T>(
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new RefusedError(`${dir} is locked by another Qraft process; try again when it has finished.`);
+      throw new RefusedError('busy', `${dir} is locked by another Qraft process; try again when it has finished.`);
     }
     const sentence = fsInputError(err, 'lock', dir);
     if (sentence instanceof InputError) throw sentence;
@@ -80,7 +80,7 @@ export async function withDirLock<T>(
   }
   // Writers call this before each write, so a lock lost to a stall never lets two writers interleave.
   const assertHeld = (): void => {
-    if (compromised) throw new RefusedError(`The lock on ${dir} was lost (${compromised.message}); nothing more was written.`);
+    if (compromised) throw new RefusedError('busy', `The lock on ${dir} was lost (${compromised.message}); nothing more was written.`);
   };
   try {
     return await work(assertHeld);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { CancelledError, InputError, QraftError } from '../../shared/errors';
+import { CancelledError, InputError, InternalError, type QraftError } from '../../shared/errors';
 import { FillLog } from './fills';
 import type { Engine, EngineInput, EngineRun, RunOptions } from './types';
 
@@ -17,7 +17,7 @@ export function runnerRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const candidate = join(dir, 'python');
     if (existsSync(join(candidate, 'qraft_nautilus', '__main__.py'))) return candidate;
-    if (dirname(dir) === dir) throw new QraftError('The NautilusTrader runner (python/qraft_nautilus) is missing from this installation.', 1);
+    if (dirname(dir) === dir) throw new InternalError('The NautilusTrader runner (python/qraft_nautilus) is missing from this installation.');
   }
 }
 
@@ -66,10 +66,10 @@ function processFailure(err: unknown, python: string, timeoutMs: number, signal?
   if (signal?.aborted || failure.isCanceled) return new CancelledError('The NautilusTrader run');
   if (failure.code === 'ENOENT') return new InputError(`The Python interpreter "${python}" was not found; choose another with --python or the qraft.pythonPath setting.`);
   if (failure.code === 'EACCES') return new InputError(`The Python interpreter "${python}" is not executable.`);
-  if (failure.timedOut) return new QraftError(`NautilusTrader did not finish within ${Math.round(timeoutMs / 1000)} s, so the run was stopped.`, 1);
+  if (failure.timedOut) return new InternalError(`NautilusTrader did not finish within ${Math.round(timeoutMs / 1000)} s, so the run was stopped.`);
   const lastLine = (failure.stderr ?? '').trim().split('\n').filter(Boolean).at(-1);
   const how = failure.signal ? `was killed by ${failure.signal}` : `exited with code ${failure.exitCode ?? '?'}`;
-  return new QraftError(`The NautilusTrader runner ${how}${lastLine ? `: ${lastLine}` : ''}.`, 1);
+  return new InternalError(`The NautilusTrader runner ${how}${lastLine ? `: ${lastLine}` : ''}.`);
 }
 
 /** Whether nautilus_trader imports in `python`, and its version; never throws for a missing package. */
@@ -160,15 +160,15 @@ export function nautilusEngine(options: NautilusOptions): Engine {
         if (stderr && options.onStderr) options.onStderr(stderr);
         const answered = result.exitCode === 0 || result.exitCode === 3;
         if (result.isCanceled || result.timedOut || !answered) throw processFailure(result, options.python, timeoutMs, runOptions.signal);
-        if (!existsSync(outPath)) throw new QraftError(`The NautilusTrader runner wrote no result${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`, 1);
+        if (!existsSync(outPath)) throw new InternalError(`The NautilusTrader runner wrote no result${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`);
         const parsed = RunnerOutputSchema.safeParse(safeJson(readFileSync(outPath, 'utf8')));
-        if (!parsed.success) throw new QraftError('The NautilusTrader runner returned a result that is not valid JSON of the expected shape.', 1);
+        if (!parsed.success) throw new InternalError('The NautilusTrader runner returned a result that is not valid JSON of the expected shape.');
         const output = parsed.data;
         if (!output.ok) {
           const message = output.error.message.replace(/\.$/, '');
           if (output.error.code === 'nautilus_missing') throw new InputError(`${message}; install it with ${installHint(options.python)}.`);
           if (USER_ERROR_CODES.has(output.error.code)) throw new InputError(`NautilusTrader cannot run this job: ${message}.`);
-          throw new QraftError(`NautilusTrader failed: ${message}.`, 1);
+          throw new InternalError(`NautilusTrader failed: ${message}.`);
         }
         return { engine: 'nautilus', version: output.nautilus_trader, fills: toFillLog(output.fills, input) };
       } finally {
@@ -185,7 +185,7 @@ function toFillLog(fills: z.output<typeof RunnerFillSchema>[], input: EngineInpu
   for (const fill of fills) {
     const symbol = index.get(fill.symbol);
     if (symbol === undefined || fill.bar >= input.frame.times.length || fill.bar < previousBar) {
-      throw new QraftError(`The NautilusTrader runner returned a fill that does not fit the job (${fill.symbol} at bar ${fill.bar}).`, 1);
+      throw new InternalError(`The NautilusTrader runner returned a fill that does not fit the job (${fill.symbol} at bar ${fill.bar}).`);
     }
     previousBar = fill.bar;
     const signed = fill.side === 'BUY' ? fill.quantity : -fill.quantity;

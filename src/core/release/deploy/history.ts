@@ -86,7 +86,7 @@ export function findRollbackTarget(stack: readonly StackItem[], hash: string): n
  */
 export function rollbackTarget(stack: readonly StackItem[], to?: string): StackItem {
   if (stack.length < 2) {
-    throw new RefusedError(
+    throw new RefusedError('rollback',
       stack.length === 0
         ? 'Nothing has been published yet, so there is nothing to roll back.'
         : 'Only one version is on the release stack; there is no earlier version to roll back to.',
@@ -95,7 +95,7 @@ export function rollbackTarget(stack: readonly StackItem[], to?: string): StackI
   const targetIndex = to === undefined ? stack.length - 2 : findRollbackTarget(stack, to);
   if (targetIndex < 0) {
     const reason = stack.at(-1)?.manifest_hash === to ? 'it is CURRENT already' : 'it is not an earlier version on the release stack';
-    throw new RefusedError(`Cannot roll back to ${shortHash(to ?? '')}: ${reason}.`);
+    throw new RefusedError('rollback', `Cannot roll back to ${shortHash(to ?? '')}: ${reason}.`);
   }
   return stack[targetIndex];
 }

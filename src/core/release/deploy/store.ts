@@ -114,7 +114,7 @@ export class DeployStore {
   async publish(request: PublishRequest): Promise<DeployWrite> {
     return this.append((state) => {
       if (state.current?.manifest_hash === request.manifest_hash) {
-        throw new RefusedError(`${shortHash(request.manifest_hash)} is already CURRENT; nothing to publish.`);
+        throw new RefusedError('already_current', `${shortHash(request.manifest_hash)} is already CURRENT; nothing to publish.`);
       }
       return {
         action: 'publish',
@@ -222,16 +222,16 @@ export class DeployStore {
 
   private checkedState(files: LoadedFiles): DeployState {
     if (files.problems.length > 0) {
-      throw new RefusedError(`${files.problems[0]}; refusing to read or write ${this.dir} until it is repaired.`);
+      throw new RefusedError('integrity', `${files.problems[0]}; refusing to read or write ${this.dir} until it is repaired.`);
     }
     const { stack, problems } = replay(files.history);
     if (problems.length > 0) {
-      throw new RefusedError(
+      throw new RefusedError('integrity',
         `${this.historyPath} failed verification (${problems[0]}); refusing to continue. Run \`qraft deploy verify\` for every problem.`,
       );
     }
     const derived = deriveCurrent(files.history, stack);
-    if (!this.currentExplained(files, derived)) throw new RefusedError(this.disagreement(files.current, derived) + '; refusing to guess.');
+    if (!this.currentExplained(files, derived)) throw new RefusedError('integrity', this.disagreement(files.current, derived) + '; refusing to guess.');
     return { history: files.history, stack, current: derived };
   }
 

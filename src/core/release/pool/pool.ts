@@ -123,7 +123,7 @@ export class StrategyPool {
     const metadata = readJsonFile(join(dir, 'metadata.json'), MetadataSchema, 'metadata');
     const actual = manifestHash(payload, metadata);
     if (actual !== hash || manifest.manifest_hash !== hash) {
-      throw new RefusedError(`Candidate ${dir} was altered after it was proposed: its files hash to ${actual}, not ${hash}.`);
+      throw new RefusedError('integrity', `Candidate ${dir} was altered after it was proposed: its files hash to ${actual}, not ${hash}.`);
     }
     return { manifest, payload, metadata, stable: this.stable(hash) };
   }
@@ -132,7 +132,7 @@ export class StrategyPool {
     const path = join(this.stableDir, hash, 'manifest.json');
     if (!isFullHash(hash) || !existsSync(path)) return undefined;
     const manifest = readJsonFile(path, StableManifestSchema, 'stable manifest');
-    if (manifest.manifest_hash !== hash) throw new RefusedError(`${path} names ${manifest.manifest_hash}, not ${hash}.`);
+    if (manifest.manifest_hash !== hash) throw new RefusedError('integrity', `${path} names ${manifest.manifest_hash}, not ${hash}.`);
     return manifest;
   }
 

@@ -1,0 +1,22 @@
+import { InputError, type QraftError, RefusedError } from '../core/shared/errors';
+
+/**
+ * How the CLI says a core error: the core's sentence, plus what a CLI user can do about it where
+ * the core's typed error says there is something (an option to change, a refusal to override).
+ */
+export function wordError(err: QraftError): string {
+  if (err instanceof RefusedError) {
+    const { refusal } = err;
+    if (refusal.kind === 'approval') {
+      const reasons = refusal.reasons.map((reason) => reason.message.replace(/\.$/, '')).join('; ');
+      const how = refusal.overridable ? ' (override with --force and a --note)' : '';
+      return `Approval refused: ${reasons}${how}.`;
+    }
+    return err.message;
+  }
+  if (err instanceof InputError) {
+    if (err.kind === 'engine_unavailable') return `${err.message} Use --engine builtin to run the built-in engine instead.`;
+    if (err.kind === 'interpreter_missing') return `${err.message} Choose another with --python or $QRAFT_PYTHON.`;
+  }
+  return err.message;
+}
