@@ -1,32 +1,37 @@
 import * as vscode from 'vscode';
+import type { ConfigOverrides } from '../core/release/config';
 
-/** Settings that override qraft.config.json when a user sets them, and the config key each sets. */
+/** Settings that override qraft.config.json when a user sets them, and the config path each sets. */
 export const SETTING_OVERRIDES = {
-  'gates.consistencyTolerance': 'gates.consistency.tolerance',
-  'gates.coldStartTolerance': 'gates.cold_start.tolerance',
-  'gates.costSensitivityMinOverlap': 'gates.cost_sensitivity.min_overlap',
-  'gates.leakageMaxFutureCorrelation': 'gates.leakage.max_future_correlation',
-  'canary.baseCash': 'canary.base_cash',
-  'canary.cashRatio': 'canary.cash_ratio',
-  'canary.maxDrawdown': 'canary.max_drawdown',
-  'canary.minReturnVsBaseline': 'canary.min_return_vs_baseline',
-  'approval.requirePrecheck': 'approval.require_precheck',
-  'approval.forbidSelfApproval': 'approval.forbid_self_approval',
+  'gates.consistencyTolerance': ['gates', 'consistency', 'tolerance'],
+  'gates.coldStartTolerance': ['gates', 'cold_start', 'tolerance'],
+  'gates.costSensitivityMinOverlap': ['gates', 'cost_sensitivity', 'min_overlap'],
+  'gates.leakageMaxFutureCorrelation': ['gates', 'leakage', 'max_future_correlation'],
+  'canary.baseCash': ['canary', 'base_cash'],
+  'canary.cashRatio': ['canary', 'cash_ratio'],
+  'canary.maxDrawdown': ['canary', 'max_drawdown'],
+  'canary.minReturnVsBaseline': ['canary', 'min_return_vs_baseline'],
+  'approval.requirePrecheck': ['approval', 'require_precheck'],
+  'approval.forbidSelfApproval': ['approval', 'forbid_self_approval'],
 } as const;
 
 /**
- * `--set`-style overrides from the settings a user actually set (user, workspace or folder);
- * settings left alone keep qraft.config.json and the defaults in charge.
+ * Config overrides from the settings a user actually set (user, workspace or folder), as a typed
+ * object; settings left alone keep qraft.config.json and the defaults in charge.
  */
-export function settingOverrides(folder: vscode.WorkspaceFolder): string[] {
+export function settingOverrides(folder: vscode.WorkspaceFolder): ConfigOverrides {
   const config = vscode.workspace.getConfiguration('qraft', folder.uri);
-  const overrides: string[] = [];
-  for (const [setting, key] of Object.entries(SETTING_OVERRIDES)) {
+  const overrides: Record<string, Record<string, unknown>> = {};
+  for (const [setting, path] of Object.entries(SETTING_OVERRIDES)) {
     const inspected = config.inspect<number | boolean>(setting);
     const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
-    if (typeof value === 'number' || typeof value === 'boolean') overrides.push(`${key}=${value}`);
+    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    let node = (overrides[path[0]] ??= {});
+    for (const part of path.slice(1, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]] = value;
   }
-  return overrides;
+  // The config schema validates types and ranges with qraft.config.json.
+  return overrides as ConfigOverrides;
 }
 
 export function stringSetting(folder: vscode.WorkspaceFolder, key: string): string | undefined {

@@ -22,6 +22,7 @@ export function workspaceFor(folder: vscode.WorkspaceFolder): QraftWorkspace {
     deployDir: stringSetting(folder, 'deployDir'),
     reportsDir: stringSetting(folder, 'reportsDir'),
     overrides: settingOverrides(folder),
+    overridesLabel: 'the qraft.* settings',
   });
 }
 

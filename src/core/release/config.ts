@@ -1,47 +1,70 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../shared/errors';
+import { CanaryConfigSchema, GateConfigSchema } from '../evidence/gates/config';
 import { readJsonFile, validate } from '../shared/json';
-import { type QraftConfig, QraftConfigSchema } from '../evidence/gates/config';
 
 export const CONFIG_FILE_NAME = 'qraft.config.json';
+
+/** The approval policy (DESIGN "Evidence and approval"). */
+export const ApprovalConfigSchema = z
+  .strictObject({
+    require_precheck: z.boolean().default(true),
+    forbid_self_approval: z.boolean().default(false),
+  })
+  .prefault({});
+export type ApprovalConfig = z.output<typeof ApprovalConfigSchema>;
+
+/** qraft.config.json: gate thresholds, canary limits and the approval policy. */
+export const QraftConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    gates: GateConfigSchema,
+    canary: CanaryConfigSchema,
+    approval: ApprovalConfigSchema,
+  })
+  .prefault({});
+export type QraftConfig = z.output<typeof QraftConfigSchema>;
+
+/** Values that take precedence over the config file, shaped like it (settings, command-line overrides). */
+export type ConfigOverrides = z.input<typeof QraftConfigSchema>;
 
 export interface ConfigSource {
   /** Folder whose qraft.config.json applies when no explicit file is given. */
   root: string;
-  /** An explicit config file (--config); it must exist. */
+  /** An explicit config file; it must exist. */
   path?: string;
-  /** Overrides such as "gates.consistency.tolerance=0.05" (--set), applied after the file. */
-  overrides?: readonly string[];
+  /** Applied over the file, section by section, then validated with it. */
+  overrides?: ConfigOverrides;
+  /** Names the overrides' origin in an error, e.g. "the qraft.* settings". */
+  overridesLabel?: string;
 }
 
-/** The effective configuration: defaults, then the config file, then --set overrides. */
+/** The effective configuration: defaults, then the config file, then the overrides. */
 export function loadConfig(source: ConfigSource): { config: QraftConfig; path?: string } {
   const path = source.path ?? (existsSync(join(source.root, CONFIG_FILE_NAME)) ? join(source.root, CONFIG_FILE_NAME) : undefined);
   const document = path ? readJsonFile(path, z.record(z.string(), z.unknown()), 'config') : {};
-  for (const override of source.overrides ?? []) applyOverride(document, override);
-  const label = path ? `${path}${source.overrides?.length ? ' (with --set overrides)' : ''}` : '--set';
-  return { config: validate(QraftConfigSchema, document, label), path };
+  const overridden = hasKeys(source.overrides);
+  const merged = overridden ? mergeSections(document, source.overrides as Record<string, unknown>) : document;
+  const origin = source.overridesLabel ?? 'the overrides';
+  const label = path ? `${path}${overridden ? ` (with ${origin})` : ''}` : overridden ? origin : 'the default configuration';
+  return { config: validate(QraftConfigSchema, merged, label), path };
 }
 
-/** Sets a dotted key to a number or boolean, e.g. "canary.max_drawdown=0.1". */
-export function applyOverride(document: Record<string, unknown>, override: string): void {
-  const match = /^([a-z_]+(?:\.[a-z_]+)+)=(.+)$/.exec(override.trim());
-  if (!match) throw new InputError(`--set "${override}" must look like section.key=value, e.g. gates.consistency.tolerance=0.05.`);
-  const [, key, raw] = match;
-  let value: unknown;
-  if (raw === 'true' || raw === 'false') value = raw === 'true';
-  else if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(raw)) value = Number(raw);
-  else if (/^\[.*\]$/.test(raw)) value = raw.slice(1, -1).split(',').filter(Boolean).map(Number);
-  else throw new InputError(`--set ${key}: "${raw}" is not a number, a boolean or a [list] of numbers.`);
-  const parts = key.split('.');
-  let node = document;
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (next === undefined) node[part] = {};
-    else if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new InputError(`--set ${key}: ${part} is not a section.`);
-    node = node[part] as Record<string, unknown>;
+function hasKeys(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
+}
+
+function isSection(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Overrides replace values key by key, descending into sections both sides have. */
+function mergeSections(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    merged[key] = isSection(value) && isSection(base[key]) ? mergeSections(base[key], value) : value;
   }
-  node[parts[parts.length - 1]] = value;
+  return merged;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QraftConfigSchema } from '../evidence/gates/config';
+import { QraftConfigSchema } from './config';
 import { StrategySchema } from '../backtest/strategy/schema';
 
 /** JSON Schemas (draft-07, what VS Code's JSON language service reads) for the files users edit. */

@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { loadConfig } from './config';
+
 import { precheckApprovalGate } from './approval';
-import type { QraftConfig } from '../evidence/gates/config';
+import { type ConfigOverrides, type QraftConfig, loadConfig } from './config';
 import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT, ReleaseService } from './service';
 import { DEFAULT_REPORTS_DIR } from '../evidence/reports/store';
 
@@ -12,7 +12,9 @@ export interface WorkspaceOptions {
   deployDir?: string;
   reportsDir?: string;
   configPath?: string;
-  overrides?: readonly string[];
+  overrides?: ConfigOverrides;
+  /** Names the overrides' origin in an error, e.g. "the qraft.* settings". */
+  overridesLabel?: string;
 }
 
 export interface QraftWorkspace {
@@ -33,7 +35,7 @@ export function openWorkspace(options: WorkspaceOptions): QraftWorkspace {
     const chosen = path ?? fallback;
     return isAbsolute(chosen) ? chosen : join(root, chosen);
   };
-  const { config, path } = loadConfig({ root, path: options.configPath && at(options.configPath, ''), overrides: options.overrides });
+  const { config, path } = loadConfig({ root, path: options.configPath && at(options.configPath, ''), overrides: options.overrides, overridesLabel: options.overridesLabel });
   const reportsDir = at(options.reportsDir, DEFAULT_REPORTS_DIR);
   const release = new ReleaseService({
     poolRoot: at(options.poolRoot, DEFAULT_POOL_ROOT),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const Fraction = z.number().min(0);
 
-/** Gate thresholds: DESIGN.md's defaults, overridable by a config file and CLI flags. */
+/** Gate thresholds: DESIGN.md's defaults, overridable by a config file, settings or the command line. */
 export const GateConfigSchema = z
   .strictObject({
     consistency: z
@@ -40,7 +40,7 @@ export const CanaryConfigSchema = z
   .strictObject({
     base_cash: z.number().positive().default(1_000_000),
     cash_ratio: z.number().positive().max(1).default(0.05),
-    /** Share of the most recent bars the canary runs on, unless --start/--end say otherwise. */
+    /** Share of the most recent bars the canary runs on, unless an explicit window is given. */
     window: z.number().positive().max(1).default(0.2),
     /** A drawdown above this fails; above marginal_share × this is marginal. */
     max_drawdown: Fraction.default(0.15),
@@ -53,17 +53,8 @@ export const CanaryConfigSchema = z
   .prefault({});
 export type CanaryConfig = z.output<typeof CanaryConfigSchema>;
 
-export const QraftConfigSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    gates: GateConfigSchema,
-    canary: CanaryConfigSchema,
-    approval: z
-      .strictObject({
-        require_precheck: z.boolean().default(true),
-        forbid_self_approval: z.boolean().default(false),
-      })
-      .prefault({}),
-  })
-  .prefault({});
-export type QraftConfig = z.output<typeof QraftConfigSchema>;
+/** What the evidence runs read of the configuration: gate thresholds and canary limits. */
+export interface EvidenceConfig {
+  gates: GateConfig;
+  canary: CanaryConfig;
+}

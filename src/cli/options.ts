@@ -1,0 +1,96 @@
+import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
+import type { ConfigOverrides } from '../core/release/config';
+import { InputError } from '../core/shared/errors';
+
+export type Format = 'text' | 'json';
+export type Options = Record<string, string | boolean | string[] | undefined>;
+
+/** Every option of every subcommand, for node:util parseArgs. */
+export const OPTION_TYPES = {
+  fmt: { type: 'string' },
+  payload: { type: 'string' },
+  metadata: { type: 'string' },
+  'pool-root': { type: 'string' },
+  'deploy-dir': { type: 'string' },
+  hash: { type: 'string' },
+  to: { type: 'string' },
+  approver: { type: 'string' },
+  note: { type: 'string' },
+  force: { type: 'boolean' },
+  strategy: { type: 'string' },
+  prices: { type: 'string' },
+  symbol: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  engine: { type: 'string' },
+  python: { type: 'string' },
+  'base-cash': { type: 'string' },
+  'cash-ratio': { type: 'string' },
+  'reports-dir': { type: 'string' },
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export function required(options: Options, name: string, subcommand: string): string {
+  const value = options[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new InputError(`qraft deploy ${subcommand} needs --${name}.`);
+  return value;
+}
+
+export function optional(options: Options, name: string): string | undefined {
+  const value = options[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function positiveNumber(options: Options, name: string): number | undefined {
+  const raw = optional(options, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InputError(`--${name} must be a positive number, not "${raw}".`);
+  return value;
+}
+
+export function engineChoice(options: Options): EngineChoice {
+  const raw = optional(options, 'engine') ?? 'auto';
+  if (!(ENGINE_CHOICES as readonly string[]).includes(raw)) throw new InputError(`--engine must be one of ${ENGINE_CHOICES.join(', ')}, not "${raw}".`);
+  return raw as EngineChoice;
+}
+
+export function parseFormat(value: string | boolean | undefined): Format {
+  if (value === undefined || value === 'text') return 'text';
+  if (value === 'json') return 'json';
+  throw new InputError(`--fmt must be text or json, not "${String(value)}".`);
+}
+
+/**
+ * `--set section.key=value` options as config overrides: a number, a boolean or a [list] of
+ * numbers at a dotted key, e.g. "gates.consistency.tolerance=0.05". The config schema then
+ * validates the result with the file.
+ */
+export function parseSetOptions(settings: readonly string[] | undefined): ConfigOverrides | undefined {
+  if (!settings?.length) return undefined;
+  const document: Record<string, unknown> = {};
+  for (const setting of settings) {
+    const match = /^([a-z_]+(?:\.[a-z_]+)+)=(.+)$/.exec(setting.trim());
+    if (!match) throw new InputError(`--set "${setting}" must look like section.key=value, e.g. gates.consistency.tolerance=0.05.`);
+    const [, key, raw] = match;
+    let value: unknown;
+    if (raw === 'true' || raw === 'false') value = raw === 'true';
+    else if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(raw)) value = Number(raw);
+    else if (/^\[.*\]$/.test(raw)) value = raw.slice(1, -1).split(',').filter(Boolean).map(Number);
+    else throw new InputError(`--set ${key}: "${raw}" is not a number, a boolean or a [list] of numbers.`);
+    const parts = key.split('.');
+    let node = document;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      if (next === undefined) node[part] = {};
+      else if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new InputError(`--set ${key}: ${part} is not a section.`);
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  // The config schema validates the shape (unknown keys, types) with the file.
+  return document as ConfigOverrides;
+}

@@ -1,0 +1,166 @@
+import { userInfo } from 'node:os';
+import { defaultPython } from '../core/backtest/engines/python';
+import { canaryFiles, precheckFiles } from '../core/evidence/runFiles';
+import { formatCanary, formatPrecheck } from '../core/evidence/reportText';
+import { DEFAULT_REPORTS_DIR } from '../core/evidence/reports/store';
+import { CONFIG_FILE_NAME } from '../core/release/config';
+import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
+import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
+import type { QraftWorkspace } from '../core/release/workspace';
+import { InputError } from '../core/shared/errors';
+import { type Format, type Options, engineChoice, optional, positiveNumber, required } from './options';
+
+export interface Outcome {
+  json: unknown;
+  text: string;
+  exitCode?: 0 | 1;
+}
+
+export interface Subcommand {
+  usage: string;
+  summary: string;
+  options: string[];
+  run(options: Options, workspace: () => QraftWorkspace, format: Format): Promise<Outcome> | Outcome;
+}
+
+
+const STORE_OPTIONS = ['pool-root', 'deploy-dir', 'reports-dir', 'config', 'set'];
+const DATA_OPTIONS = ['strategy', 'prices', 'symbol', 'start', 'end'];
+
+
+
+
+
+/** Step names on stderr while a long run works, when a person is watching a terminal. */
+function progressReporter(format: Format, what: string): ((step: string) => void) | undefined {
+  if (format !== 'text' || !process.stderr.isTTY) return undefined;
+  return (step) => process.stderr.write(`${what}: ${step}…\n`);
+}
+
+function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand: string) {
+  return {
+    strategyPath: required(options, 'strategy', subcommand),
+    pricesPath: required(options, 'prices', subcommand),
+    symbol: optional(options, 'symbol'),
+    start: optional(options, 'start'),
+    end: optional(options, 'end'),
+    config: workspace.config,
+    reportsDir: workspace.reportsDir,
+  };
+}
+
+export const SUBCOMMANDS: Record<string, Subcommand> = {
+  precheck: {
+    usage: 'precheck --strategy strategy.json --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N]',
+    summary: 'Run the quality gates (consistency, cold_start, cost_sensitivity, leakage); exit 1 when one fails.',
+    options: [...DATA_OPTIONS, 'engine', 'python', 'base-cash', ...STORE_OPTIONS],
+    async run(options, workspace, format) {
+      const ws = workspace();
+      const saved = await precheckFiles({
+        ...evidenceRequest(options, ws, 'precheck'),
+        engine: engineChoice(options),
+        python: optional(options, 'python') ?? defaultPython(process.cwd()),
+        cash: positiveNumber(options, 'base-cash'),
+        progress: progressReporter(format, 'precheck'),
+      });
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatPrecheck(saved.report, saved.path), exitCode: saved.report.passed ? 0 : 1 };
+    },
+  },
+  canary: {
+    usage: 'canary --strategy strategy.json --prices prices.csv [--cash-ratio R] [--base-cash N] [--start DATE] [--end DATE]',
+    summary: 'Paper-trade the recent window with small capital against CURRENT; exit 1 on a fail verdict.',
+    options: [...DATA_OPTIONS, 'cash-ratio', 'base-cash', ...STORE_OPTIONS],
+    async run(options, workspace, format) {
+      const ws = workspace();
+      const baseCash = positiveNumber(options, 'base-cash');
+      const cashRatio = positiveNumber(options, 'cash-ratio');
+      if (cashRatio !== undefined && cashRatio > 1) throw new InputError(`--cash-ratio must be at most 1, not ${cashRatio}.`);
+      const config = { ...ws.config, canary: { ...ws.config.canary, ...(baseCash ? { base_cash: baseCash } : {}), ...(cashRatio ? { cash_ratio: cashRatio } : {}) } };
+      const saved = await canaryFiles({ ...evidenceRequest(options, ws, 'canary'), config, release: ws.release, progress: progressReporter(format, 'canary') });
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatCanary(saved.report, saved.path), exitCode: saved.report.verdict === 'fail' ? 1 : 0 };
+    },
+  },
+  propose: {
+    usage: 'propose --payload strategy.json --metadata metadata.json',
+    summary: 'Put a strategy and its evidence (latest precheck and canary) into the pool as a content-addressed candidate.',
+    options: ['payload', 'metadata', ...STORE_OPTIONS],
+    run(options, workspace) {
+      const result = workspace().release.proposeFiles(required(options, 'payload', 'propose'), required(options, 'metadata', 'propose'));
+      return { json: result, text: formatProposal(result) };
+    },
+  },
+  'approve-and-publish': {
+    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force]',
+    summary: 'Approve a candidate as a stable version and make it CURRENT.',
+    options: ['hash', 'approver', 'note', 'force', ...STORE_OPTIONS],
+    async run(options, workspace) {
+      if (options.force === true && !optional(options, 'note')?.trim()) throw new InputError('--force needs a --note saying why the refusals are overridden.');
+      const result = await workspace().release.approveAndPublish({
+        hash: required(options, 'hash', 'approve-and-publish'),
+        approver: required(options, 'approver', 'approve-and-publish'),
+        note: optional(options, 'note'),
+        force: options.force === true,
+      });
+      return { json: result, text: formatPublish(result) };
+    },
+  },
+  current: {
+    usage: 'current',
+    summary: 'Show the live release.',
+    options: STORE_OPTIONS,
+    async run(_options, workspace) {
+      const current = await workspace().release.current();
+      return { json: current, text: formatCurrent(current) };
+    },
+  },
+  history: {
+    usage: 'history',
+    summary: 'Show every publish and rollback, newest first.',
+    options: STORE_OPTIONS,
+    async run(_options, workspace) {
+      const history = await workspace().release.history();
+      return { json: history, text: formatHistory(history) };
+    },
+  },
+  rollback: {
+    usage: 'rollback [--to HASH] [--approver NAME] [--note TEXT]',
+    summary: 'Return to the previous version, or to an earlier one with --to.',
+    options: ['to', 'hash', 'approver', 'note', ...STORE_OPTIONS],
+    async run(options, workspace) {
+      const result = await workspace().release.rollback({
+        to: optional(options, 'to') ?? optional(options, 'hash'),
+        actor: optional(options, 'approver') ?? process.env.QRAFT_ACTOR ?? userInfo().username,
+        note: optional(options, 'note'),
+      });
+      return { json: result, text: formatRollback(result) };
+    },
+  },
+  verify: {
+    usage: 'verify',
+    summary: 'Check the HISTORY hash chain and that CURRENT agrees with it.',
+    options: STORE_OPTIONS,
+    async run(_options, workspace) {
+      const report = await workspace().release.verify();
+      return { json: report, text: formatVerify(report), exitCode: report.ok ? 0 : 1 };
+    },
+  },
+};
+
+export function helpText(): string {
+  const lines = ['Usage: qraft deploy <subcommand> [options] [--fmt text|json]', '', 'Subcommands:'];
+  for (const [name, sub] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(20)} ${sub.summary}`, `  ${''.padEnd(20)}   qraft deploy ${sub.usage}`);
+  lines.push(
+    '',
+    'Common options:',
+    `  --pool-root DIR      strategy pool (default ${DEFAULT_POOL_ROOT})`,
+    `  --deploy-dir DIR     CURRENT.json and HISTORY.json (default ${DEFAULT_DEPLOY_DIR})`,
+    `  --reports-dir DIR    precheck and canary reports (default ${DEFAULT_REPORTS_DIR})`,
+    `  --config FILE        gate thresholds, canary limits, approval policy (default ./${CONFIG_FILE_NAME} when present)`,
+    '  --set KEY=VALUE      override one setting, e.g. --set gates.consistency.tolerance=0.05 (repeatable)',
+    '  --fmt text|json      output format (default text)',
+    '',
+    'Exit codes: 0 success, 1 failed gate or refused action, 2 bad input, 3 internal error.',
+  );
+  return lines.join('\n');
+}
+
