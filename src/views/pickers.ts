@@ -75,8 +75,8 @@ export async function pickCandidate(release: ReleaseService): Promise<string> {
 
 /** Where to roll back to: the previous version, or any version lower on the release stack. */
 export async function pickRollbackTarget(release: ReleaseService): Promise<string | undefined> {
+  await release.rollbackTarget(); // refuses, as the rollback itself would, when there is no earlier version
   const { stack } = await release.deploy.read();
-  if (stack.length < 2) throw new InputError('There is no earlier version to roll back to.');
   const below = stack.slice(0, -1).reverse();
   const items = below.map((item, index) => ({
     label: `${item.strategy ? `${item.strategy.name}@${item.strategy.version}` : '(unnamed)'}`,

@@ -4,8 +4,9 @@ import { DeployStore, type DeployWrite, type VerifyReport } from './deploy/store
 import { type StackItem, rollbackTarget } from './deploy/history';
 import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
 import { InputError, type RefusalReason, RefusedError } from '../shared/errors';
-import { parseHashArgument, resolveHashPrefix, shortHash } from '../shared/hashing';
-import { canonicalHash, readJsonFile, validate } from '../shared/json';
+import { parseHashArgument, resolveHashPrefix, strategyHash } from '../shared/hashing';
+import { readJsonFile, validate } from '../shared/json';
+import { shortHash } from '../shared/labels';
 import { latestReport } from '../evidence/reports/store';
 import { type Candidate, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
 import type { StableManifest } from './pool/schemas';
@@ -100,7 +101,7 @@ export class ReleaseService {
 
   private withEvidence(payload: unknown, metadata: unknown, dataFingerprint?: string): unknown {
     if (!this.reportsDir || !isPlainObject(payload) || !isPlainObject(metadata)) return metadata;
-    const strategy_hash = canonicalHash(payload);
+    const strategy_hash = strategyHash(payload);
     const attached: Record<string, unknown> = { ...metadata };
     if (attached.precheck === undefined) {
       const saved = latestReport(this.reportsDir, 'qraft.precheck', strategy_hash, dataFingerprint);
@@ -185,7 +186,11 @@ export class ReleaseService {
   }
 
   private resolveStackHash(to: string, stack: readonly StackItem[]): string {
-    return resolveHashPrefix(parseHashArgument(to, 'rollback target'), stack.map((item) => item.manifest_hash), 'the release stack');
+    const prefix = parseHashArgument(to, 'rollback target');
+    const onStack = stack.map((item) => item.manifest_hash);
+    // A well-formed hash that is not on the stack is a refused rollback, like one to CURRENT itself.
+    if (!onStack.some((hash) => hash.startsWith(prefix))) throw new RefusedError('rollback', `Cannot roll back to ${prefix}: it is not on the release stack.`);
+    return resolveHashPrefix(prefix, onStack, 'the release stack');
   }
 
   verify(): Promise<VerifyReport> {
