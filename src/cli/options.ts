@@ -1,6 +1,7 @@
 import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
 import type { ConfigOverrides } from '../core/release/config';
 import { InputError } from '../core/shared/errors';
+import { ISO_FORMATS, parseIso } from '../core/shared/time';
 
 export type Format = 'text' | 'json';
 export type Options = Record<string, string | boolean | string[] | undefined>;
@@ -49,6 +50,15 @@ export function positiveNumber(options: Options, name: string): number | undefin
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InputError(`--${name} must be a positive number, not "${raw}".`);
+  return value;
+}
+
+/** A date option (--start, --end): checked here, so that the message names the option. */
+export function isoDate(options: Options, name: string): string | undefined {
+  const value = optional(options, name);
+  if (value !== undefined && value.trim() !== '' && Number.isNaN(parseIso(value))) {
+    throw new InputError(`--${name} "${value}" is not an ISO date or datetime (expected ${ISO_FORMATS}).`);
+  }
   return value;
 }
 

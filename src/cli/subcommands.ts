@@ -8,7 +8,7 @@ import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
 import type { QraftWorkspace } from '../core/release/workspace';
 import { InputError } from '../core/shared/errors';
-import { type Format, type Options, engineChoice, optional, positiveNumber, required } from './options';
+import { type Format, type Options, engineChoice, isoDate, optional, positiveNumber, required } from './options';
 
 export interface Outcome {
   json: unknown;
@@ -42,8 +42,8 @@ function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand
     strategyPath: required(options, 'strategy', subcommand),
     pricesPath: required(options, 'prices', subcommand),
     symbol: optional(options, 'symbol'),
-    start: optional(options, 'start'),
-    end: optional(options, 'end'),
+    start: isoDate(options, 'start'),
+    end: isoDate(options, 'end'),
     config: workspace.config,
     reportsDir: workspace.reportsDir,
   };

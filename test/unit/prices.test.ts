@@ -2,9 +2,10 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { formatTimestamp, parsePriceCsv, parseTimestamp } from '../../src/core/backtest/data/csv';
+import { parsePriceCsv } from '../../src/core/backtest/data/csv';
 import { loadPrices, priceWindow } from '../../src/core/backtest/data/load';
 import { InputError } from '../../src/core/shared/errors';
+import { formatTimestamp, parseIso as parseTimestamp } from '../../src/core/shared/time';
 import { EXAMPLES, cleanupTempDirs, tempDir } from '../support/fixtures';
 import { seededRandom } from '../support/frames';
 
@@ -269,7 +270,7 @@ describe('price loading', () => {
       '2020-01-06T14:30:00Z,10,11,9,10,4',
     ];
 
-    it('cuts to inclusive --start/--end; a bare end date includes its whole day', () => {
+    it('cuts to an inclusive start/end window; a bare end date includes its whole day', () => {
       const file = writeCsv('X.csv', 'datetime,open,high,low,close,volume', intraday);
       const volumes = (options: { start?: string; end?: string }) => Array.from(loadPrices(file, { universe: ['X'], ...options }).volume[0]);
       assert.deepEqual(volumes({ end: '2020-01-02' }), [1, 2]);
@@ -289,18 +290,18 @@ describe('price loading', () => {
       assert.equal(priceWindow(frame), frame);
     });
 
-    it('rejects bad bounds naming --start or --end, and a window without bars naming the range', () => {
+    it('rejects bad bounds naming the window start or end, and a window without bars naming the range', () => {
       const file = writeCsv('SPY.csv', SINGLE_HEADER, singleRows(5));
-      rejects(() => loadPrices(file, { universe: ['SPY'], start: '2020-13-01' }), /^--start "2020-13-01" is not a date; use YYYY-MM-DD/);
-      rejects(() => loadPrices(file, { universe: ['SPY'], end: '31/12/2020' }), /^--end "31\/12\/2020" is not a date; use YYYY-MM-DD/);
-      rejects(() => loadPrices(file, { universe: ['SPY'], start: '2020-02-01', end: '2020-01-01' }), '--start 2020-02-01 is after --end 2020-01-01.');
+      rejects(() => loadPrices(file, { universe: ['SPY'], start: '2020-13-01' }), /^The window start "2020-13-01" is not an ISO date or datetime \(expected YYYY-MM-DD/);
+      rejects(() => loadPrices(file, { universe: ['SPY'], end: '31/12/2020' }), /^The window end "31\/12\/2020" is not an ISO date or datetime \(expected YYYY-MM-DD/);
+      rejects(() => loadPrices(file, { universe: ['SPY'], start: '2020-02-01', end: '2020-01-01' }), 'The window start 2020-02-01 is after its end 2020-01-01.');
       rejects(
         () => loadPrices(file, { universe: ['SPY'], start: '2021-01-01' }),
-        `The window --start 2021-01-01 leaves no bars: ${file} covers 2020-01-01 .. 2020-01-05.`,
+        `The window from 2021-01-01 leaves no bars: ${file} covers 2020-01-01 .. 2020-01-05.`,
       );
       rejects(
         () => loadPrices(file, { universe: ['SPY'], start: '2019-01-01', end: '2019-12-31' }),
-        `The window --start 2019-01-01 --end 2019-12-31 leaves no bars: ${file} covers 2020-01-01 .. 2020-01-05.`,
+        `The window from 2019-01-01 to 2019-12-31 leaves no bars: ${file} covers 2020-01-01 .. 2020-01-05.`,
       );
     });
   });

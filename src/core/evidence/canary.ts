@@ -3,6 +3,7 @@ import { type PriceFrame, sliceFrame } from '../backtest/data/frame';
 import { firstIndexAfter, firstIndexAtOrAfter } from '../backtest/data/timeIndex';
 import { quickEngine } from '../backtest/engines/quick';
 import { InputError, throwIfAborted } from '../shared/errors';
+import { parseWindow } from '../shared/time';
 import type { CanaryConfig } from './gates/config';
 import { METRIC_NAMES, type Metrics } from '../backtest/metrics';
 import { dataSummary, engineSummary } from './precheck';
@@ -35,18 +36,17 @@ export interface CanaryWindow {
   end: number;
 }
 
-/** The window as timestamps: --start/--end, else the most recent share of the bars. */
+/**
+ * The window as timestamps: the given bounds (a bare end date covers that whole day, as for the
+ * precheck's window), else the most recent share of the bars up to the end.
+ */
 export function canaryWindow(frame: PriceFrame, config: CanaryConfig, start?: string, end?: string): CanaryWindow {
   const times = frame.times;
   const bars = times.length;
-  const parse = (value: string, flag: string) => {
-    const ms = Date.parse(/T|\s/.test(value) ? value : `${value}T00:00:00Z`);
-    if (Number.isNaN(ms)) throw new InputError(`${flag} "${value}" is not an ISO date or datetime.`);
-    return ms;
-  };
-  const endMs = end ? parse(end, '--end') : times[bars - 1];
+  const given = parseWindow(start, end);
+  const endMs = given && given.end !== undefined ? given.endMs : times[bars - 1];
   let startMs: number;
-  if (start) startMs = parse(start, '--start');
+  if (given && given.start !== undefined) startMs = given.startMs;
   else {
     const endIndex = firstIndexAfter(times, endMs) - 1;
     const count = Math.max(2, Math.round(bars * config.window));

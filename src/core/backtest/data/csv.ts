@@ -12,6 +12,7 @@
  */
 import { basename, extname } from 'node:path';
 import { InputError } from '../../shared/errors';
+import { ISO_FORMATS, parseIso, parseIsoSpan } from '../../shared/time';
 
 export interface ParsePriceCsvOptions {
   /** Symbols to load, in order; rows of other symbols are skipped (only their field count is checked). */
@@ -39,10 +40,8 @@ export interface ParsedPriceCsv {
   series: SymbolSeries[];
 }
 
-const DAY_MS = 86_400_000;
 const DATE_HEADERS = ['date', 'datetime', 'timestamp', 'time'];
 const REQUIRED = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
-const DATE_FORMATS = 'expected YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS] with an optional Z or ±hh:mm offset';
 
 /** 10^k for k ≤ 22: exact doubles, so digits / 10^k is correctly rounded (the same as Number()). */
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
@@ -85,120 +84,6 @@ function parseNumber(text: string, s: number, e: number): number {
 function parseNumberSlow(text: string, s: number, e: number): number {
   const value = text.slice(s, e).trim();
   return NUMBER_RE.test(value) ? Number(value) : NaN;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** Two decimal digits at text[i], or -1. */
-function twoDigits(text: string, i: number): number {
-  const a = text.charCodeAt(i) - 48;
-  const b = text.charCodeAt(i + 1) - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
-  return a * 10 + b;
-}
-
-/**
- * An ISO date or date-time in text[s, e) as ms since the epoch (UTC), or NaN:
- * YYYY-MM-DD, or YYYY-MM-DD[T ]HH:MM[:SS[.fff…]] with an optional Z or ±hh[:mm] offset (none = UTC).
- */
-function parseTime(text: string, s: number, e: number): number {
-  const n = e - s;
-  if (n < 10) return NaN;
-  const hi = twoDigits(text, s);
-  const lo = twoDigits(text, s + 2);
-  const month = twoDigits(text, s + 5);
-  const day = twoDigits(text, s + 8);
-  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1) return NaN;
-  if (text.charCodeAt(s + 4) !== 45 || text.charCodeAt(s + 7) !== 45) return NaN;
-  const year = hi * 100 + lo;
-  if (day > daysInMonth(year, month)) return NaN;
-  const date = daysFromCivil(year, month, day) * DAY_MS;
-  if (n === 10) return date;
-  return parseClock(text, s + 10, e, date);
-}
-
-function parseClock(text: string, i: number, e: number, date: number): number {
-  const sep = text.charCodeAt(i);
-  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return NaN;
-  i += 1;
-  if (e - i < 5 || text.charCodeAt(i + 2) !== 58 /* : */) return NaN;
-  const hour = twoDigits(text, i);
-  const minute = twoDigits(text, i + 3);
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN;
-  i += 5;
-  let second = 0;
-  let millis = 0;
-  if (i < e && text.charCodeAt(i) === 58) {
-    second = twoDigits(text, i + 1);
-    if (second < 0 || second > 59 || i + 3 > e) return NaN;
-    i += 3;
-    if (i < e && (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 44) /* . or , */) {
-      i += 1;
-      let places = 0;
-      for (; i < e; i += 1) {
-        const d = text.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) break;
-        if (places < 3) millis = millis * 10 + d;
-        places += 1;
-      }
-      if (places === 0) return NaN;
-      for (; places < 3; places += 1) millis *= 10;
-    }
-  }
-  let offset = 0;
-  if (i < e) {
-    const c = text.charCodeAt(i);
-    if ((c === 90 /* Z */ || c === 122) && i + 1 === e) {
-      i += 1;
-    } else if (c === 43 || c === 45) {
-      const oh = twoDigits(text, i + 1);
-      if (oh < 0 || oh > 23 || i + 3 > e) return NaN;
-      let om = 0;
-      i += 3;
-      if (i < e) {
-        if (text.charCodeAt(i) === 58) i += 1;
-        om = twoDigits(text, i);
-        if (om < 0 || om > 59 || i + 2 !== e) return NaN;
-        i += 2;
-      }
-      offset = (c === 45 ? -1 : 1) * (oh * 60 + om);
-    } else {
-      return NaN;
-    }
-  }
-  if (i !== e) return NaN;
-  return date + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset * 60_000;
-}
-
-/** Parses an ISO date or date-time (see parsePriceCsv); NaN when it is not one. Surrounding spaces are allowed. */
-export function parseTimestamp(value: string): number {
-  const trimmed = value.trim();
-  return parseTime(trimmed, 0, trimmed.length);
-}
-
-/** True when the value is a bare date (YYYY-MM-DD), so an end bound covers that whole day. */
-export function isDateOnly(value: string): boolean {
-  return value.trim().length === 10;
-}
-
-/** A timestamp for messages: YYYY-MM-DD at midnight UTC, else the ISO date-time (without .000). */
-export function formatTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  if (ms % DAY_MS === 0) return iso.slice(0, 10);
-  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
 }
 
 /** The symbol a single-symbol file holds by its name: `prices/SPY.csv` → SPY. */
@@ -574,16 +459,17 @@ export function parsePriceCsv(text: string, label: string, options: ParsePriceCs
 
     const ds = starts[dc];
     const de = ends[dc];
-    let time = parseTime(text, ds, de);
+    // The cell as is (the usual case), else trimmed: the shared timestamp parser either way.
+    let time = parseIsoSpan(text, ds, de);
     if (time !== time) {
-      time = parseTimestamp(text.slice(ds, de));
+      time = parseIso(text.slice(ds, de));
       if (time !== time) {
         if (isBlankLine(text, start, end)) {
           dataRows -= 1;
           continue;
         }
         const raw = text.slice(ds, de).trim();
-        throw cellError(label, line, names[dc], raw === '' ? 'the value is empty' : `${JSON.stringify(raw)} is not a date (${DATE_FORMATS})`);
+        throw cellError(label, line, names[dc], raw === '' ? 'the value is empty' : `${JSON.stringify(raw)} is not a date (expected ${ISO_FORMATS})`);
       }
     }
     if (time <= builder.lastTime) throw orderError(text, label, line, names[dc], ds, de, time, builder);

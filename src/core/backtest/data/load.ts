@@ -1,13 +1,14 @@
 /**
  * Loads prices for a universe into a PriceFrame: one CSV (long or single-symbol layout, see csv.ts)
  * or a directory of <SYMBOL>.csv files, aligned on the dates every symbol shares, optionally cut to
- * a --start/--end window. Every user error is an InputError of one sentence.
+ * a window of dates. Every user error is an InputError of one sentence.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, fsInputError } from '../../shared/errors';
 import { sha256Hex } from '../../shared/json';
-import { type SymbolSeries, formatTimestamp, isDateOnly, parsePriceCsv, parseTimestamp } from './csv';
+import { type TimeWindow, formatTimestamp, parseWindow } from '../../shared/time';
+import { type SymbolSeries, parsePriceCsv } from './csv';
 import { type PriceFrame, sliceFrame } from './frame';
 import { firstIndexAfter, firstIndexAtOrAfter } from './timeIndex';
 
@@ -20,8 +21,6 @@ export interface LoadPricesOptions {
   start?: string;
   end?: string;
 }
-
-const DAY_MS = 86_400_000;
 
 interface Loaded {
   series: SymbolSeries[];
@@ -166,40 +165,14 @@ export function alignSeries(series: SymbolSeries[], label: string, paths: string
   return frame;
 }
 
-interface PriceWindowBounds {
-  start?: string;
-  end?: string;
-  startMs: number;
-  endMs: number;
-}
-
-function parseBound(value: string, flag: string, isEnd: boolean): number {
-  const ms = parseTimestamp(value);
-  if (Number.isNaN(ms)) {
-    throw new InputError(`${flag} ${JSON.stringify(value)} is not a date; use YYYY-MM-DD or an ISO date-time such as 2020-01-02T14:30:00Z.`);
-  }
-  return isEnd && isDateOnly(value) ? ms + DAY_MS - 1 : ms;
-}
-
-/** Validates --start/--end; undefined when neither is given. */
-function parseWindow(start: string | undefined, end: string | undefined): PriceWindowBounds | undefined {
-  const hasStart = start !== undefined && start.trim() !== '';
-  const hasEnd = end !== undefined && end.trim() !== '';
-  if (!hasStart && !hasEnd) return undefined;
-  const startMs = hasStart ? parseBound(start, '--start', false) : -Infinity;
-  const endMs = hasEnd ? parseBound(end, '--end', true) : Infinity;
-  if (startMs > endMs) throw new InputError(`--start ${start} is after --end ${end}.`);
-  return { start: hasStart ? start.trim() : undefined, end: hasEnd ? end.trim() : undefined, startMs, endMs };
-}
-
-function cutWindow(frame: PriceFrame, window: PriceWindowBounds, label: string): PriceFrame {
+function cutWindow(frame: PriceFrame, window: TimeWindow, label: string): PriceFrame {
   const times = frame.times;
   const from = firstIndexAtOrAfter(times, window.startMs);
   const to = firstIndexAfter(times, window.endMs);
   if (to <= from) {
-    const flags = [window.start !== undefined ? `--start ${window.start}` : '', window.end !== undefined ? `--end ${window.end}` : ''].filter(Boolean).join(' ');
+    const bounds = [window.start !== undefined ? `from ${window.start}` : '', window.end !== undefined ? `to ${window.end}` : ''].filter(Boolean).join(' ');
     const shared = frame.symbols.length > 1 ? ` (the dates ${frame.symbols.join(', ')} share)` : '';
-    throw new InputError(`The window ${flags} leaves no bars: ${label} covers ${range(times)}${shared}.`);
+    throw new InputError(`The window ${bounds} leaves no bars: ${label} covers ${range(times)}${shared}.`);
   }
   return from === 0 && to === times.length ? frame : sliceFrame(frame, from, to);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError, fsInputError } from '../../shared/errors';
+import { parseIso } from '../../shared/time';
 import type { Strategy } from '../strategy/schema';
 import { changeFlags } from './rebalance';
 import type { SignalContext, TargetWeights } from './types';
@@ -19,37 +20,7 @@ export interface WeightsEntry {
   line: number;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/**
- * Ms since the epoch of `YYYY-MM-DD` (UTC midnight) or an ISO timestamp `YYYY-MM-DDTHH:MM[:SS[.fff]]`
- * with `Z` or `±HH:MM` (UTC when no zone is written); NaN when it is not one, or not a real date.
- */
-export function parseDateCell(text: string): number {
-  const match = DATE.exec(text) ?? DATETIME.exec(text);
-  if (!match) return NaN;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const hour = Number(match[4] ?? 0);
-  const minute = Number(match[5] ?? 0);
-  const second = Number(match[6] ?? 0);
-  if (hour > 23 || minute > 59 || second > 59) return NaN;
-  const midnight = Date.UTC(year, month - 1, day);
-  const check = new Date(midnight);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return NaN;
-  let offset = 0;
-  const zone = match[8];
-  if (zone && zone.toUpperCase() !== 'Z') {
-    const digits = zone.replace(':', '');
-    const hours = Number(digits.slice(1, 3));
-    const minutes = Number(digits.slice(3, 5));
-    if (hours > 23 || minutes > 59) return NaN;
-    offset = (digits[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
-  }
-  const fraction = match[7] ? Math.floor(Number(match[7]) * 1000) : 0;
-  return midnight + ((hour * 60 + minute) * 60 + second) * 1000 + fraction - offset;
-}
 
 function cellText(raw: string): string {
   const text = raw.trim();
@@ -82,7 +53,7 @@ export function parseWeightsCsv(text: string, path: string, universe: readonly s
       throw new InputError(`${path} line ${line}: expected 3 comma-separated fields (date, symbol, weight), found ${cells.length}.`);
     }
     const dateText = cells[column('date')];
-    const time = parseDateCell(dateText);
+    const time = parseIso(dateText);
     if (Number.isNaN(time)) throw new InputError(`${where(line, 'date')}: "${dateText}" is not a date (YYYY-MM-DD or an ISO timestamp).`);
     const symbolText = cells[column('symbol')];
     const symbol = symbolIndex.get(symbolText);
