@@ -1,8 +1,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, InputError } from '../core/shared/errors';
-import { shortHash } from '../core/shared/hashing';
-import type { Candidate } from '../core/release/pool/pool';
+import { shortHash, strategyLabel } from '../core/shared/labels';
 import type { ReleaseService } from '../core/release/service';
 import { defaultActor } from './gitUser';
 
@@ -52,11 +51,6 @@ export async function askNote(prompt: string, required = false): Promise<string>
   return value === undefined ? dismissed() : value.trim();
 }
 
-export function candidateLabel(candidate: Candidate): string {
-  const { strategy } = candidate.manifest;
-  return `${strategy.name}@${strategy.version}`;
-}
-
 /** A candidate not yet published as stable (stable ones are offered too, marked). */
 export async function pickCandidate(release: ReleaseService): Promise<string> {
   const { candidates } = release.listPool();
@@ -64,7 +58,7 @@ export async function pickCandidate(release: ReleaseService): Promise<string> {
   const items = [...candidates]
     .sort((a, b) => b.manifest.proposed_at.localeCompare(a.manifest.proposed_at))
     .map((candidate) => ({
-      label: candidateLabel(candidate),
+      label: strategyLabel(candidate.manifest.strategy),
       description: shortHash(candidate.manifest.manifest_hash),
       detail: `proposed by ${candidate.manifest.proposed_by} at ${candidate.manifest.proposed_at}${candidate.stable ? ` · stable, approved by ${candidate.stable.approved_by}` : ''}`,
       hash: candidate.manifest.manifest_hash,
@@ -79,7 +73,7 @@ export async function pickRollbackTarget(release: ReleaseService): Promise<strin
   const { stack } = await release.deploy.read();
   const below = stack.slice(0, -1).reverse();
   const items = below.map((item, index) => ({
-    label: `${item.strategy ? `${item.strategy.name}@${item.strategy.version}` : '(unnamed)'}`,
+    label: strategyLabel(item.strategy),
     description: shortHash(item.manifest_hash) + (index === 0 ? ' · previous version' : ''),
     hash: index === 0 ? undefined : item.manifest_hash,
   }));

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { InputError } from '../core/shared/errors';
-import { shortHash } from '../core/shared/hashing';
+import { shortHash, strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
 import { hashFrom } from './releaseCommands';
 import { pickCandidate } from './pickers';
@@ -22,10 +21,8 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
       guarded(log, 'Open Manifest', async (argument?: unknown) => {
         const entry = await pickEntry(argument);
         if (!entry) return;
-        const { target, hash } = entry;
-        const stable = join(target.release.pool.root, 'stable', hash, 'manifest.json');
-        const candidate = join(target.release.pool.root, 'candidates', hash, 'manifest.json');
-        const path = target.release.pool.candidate(hash).stable ? stable : candidate;
+        const { pool } = entry.target.release;
+        const path = pool.candidate(entry.hash).stable ? pool.stableFiles(entry.hash).manifest : pool.candidateFiles(entry.hash).manifest;
         await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: true });
       }),
     ),
@@ -37,13 +34,13 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
         const { target, hash } = entry;
         const current = await target.release.current();
         if (!current) throw new InputError('There is no CURRENT release to compare with yet.');
-        const payload = (h: string) => vscode.Uri.file(join(target.release.pool.root, 'candidates', h, 'payload.json'));
+        const payload = (h: string) => vscode.Uri.file(target.release.pool.candidateFiles(h).payload);
         const candidate = target.release.pool.candidate(hash);
         await vscode.commands.executeCommand(
           'vscode.diff',
           payload(current.manifest_hash),
           payload(hash),
-          `CURRENT ${shortHash(current.manifest_hash)} ↔ ${candidate.manifest.strategy.name}@${candidate.manifest.strategy.version} ${shortHash(hash)}`,
+          `CURRENT ${shortHash(current.manifest_hash)} ↔ ${strategyLabel(candidate.manifest.strategy)} ${shortHash(hash)}`,
         );
       }),
     ),

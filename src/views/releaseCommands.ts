@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
-import { shortHash } from '../core/shared/hashing';
 import { RefusedError } from '../core/shared/errors';
 import { readJsonFile } from '../core/shared/json';
+import { shortHash, strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { askActor, askNote, confirm, pickCandidate, pickRollbackTarget, pickStrategyFile } from './pickers';
@@ -45,7 +45,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     const result = target.release.propose(payload, { proposed_by: proposedBy, ...(description ? { description } : {}) });
     logBlock(log, 'Propose', formatProposal(result));
     void vscode.window.showInformationMessage(
-      `${result.created ? 'Proposed' : 'Already in the pool:'} ${result.manifest.strategy.name}@${result.manifest.strategy.version} as ${shortHash(result.manifest_hash)}.`,
+      `${result.created ? 'Proposed' : 'Already in the pool:'} ${strategyLabel(result.manifest.strategy)} as ${shortHash(result.manifest_hash)}.`,
     );
   });
 
@@ -90,7 +90,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
   /** Rolls back to `to` (a hash or tree node), or to the previous version when absent, after a confirmation. */
   const rollback = async (target: WorkspaceRelease, to: string | undefined) => {
     const destination = await target.release.rollbackTarget(to);
-    const label = `${destination.strategy ? `${destination.strategy.name}@${destination.strategy.version} ` : ''}(${shortHash(destination.manifest_hash)})`;
+    const label = `${destination.strategy ? `${strategyLabel(destination.strategy)} ` : ''}(${shortHash(destination.manifest_hash)})`;
     await confirm(`Roll CURRENT back to ${label}?`, 'Rollback');
     const actor = await askActor(target.folder, 'Rolled back by');
     const note = await askNote('Why roll back?');

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { shortHash } from '../core/shared/hashing';
-import { strategyLabel } from './models/nodes';
+import { shortHash, strategyLabel } from '../core/shared/labels';
 import { deployState } from './trees';
 
 /** CURRENT of the (first) workspace folder in the status bar; a click opens the Deployment view. */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DeployState } from '../core/release/deploy/store';
 import { deploymentNodes } from './models/deployment';
@@ -48,7 +47,7 @@ export function registerTrees(context: vscode.ExtensionContext): ReleaseTrees {
       } catch (err) {
         listing = { error: message(err) };
       }
-      return poolNodes(listing, currentHash, new Date(), (hash) => join(workspace.release.pool.root, 'candidates', hash, 'manifest.json'));
+      return poolNodes(listing, currentHash, new Date(), (hash) => workspace.release.pool.candidateFiles(hash).manifest);
     }),
   );
   context.subscriptions.push(

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { replay, deriveCurrent } from '../../src/core/release/deploy/history';
 import { CurrentSchema, HistorySchema } from '../../src/core/release/deploy/schemas';
+import { DeployStore } from '../../src/core/release/deploy/store';
 import { ReleaseService } from '../../src/core/release/service';
 import { REPO_ROOT, allowUngatedApproval, cleanupTempDirs, runCli, runCliAsync, strategyPayload, tempDir } from '../support/fixtures';
 
@@ -23,12 +24,13 @@ function seedPool(poolRoot: string, count: number): string[] {
  * left names the last HISTORY entry, so the next command completes the write.
  */
 function assertSound(deployDir: string): { entries: number; current: string | undefined } {
-  const history = HistorySchema.parse(JSON.parse(readFileSync(join(deployDir, 'HISTORY.json'), 'utf8')));
-  const current = CurrentSchema.parse(JSON.parse(readFileSync(join(deployDir, 'CURRENT.json'), 'utf8')));
+  const files = new DeployStore(deployDir);
+  const history = HistorySchema.parse(JSON.parse(readFileSync(files.historyPath, 'utf8')));
+  const current = CurrentSchema.parse(JSON.parse(readFileSync(files.currentPath, 'utf8')));
   const { stack, problems } = replay(history);
   assert.deepEqual(problems, []);
   const derived = deriveCurrent(history, stack);
-  const pendingPath = join(deployDir, '.pending.json');
+  const pendingPath = files.pendingPath;
   if (existsSync(pendingPath) && JSON.parse(readFileSync(pendingPath, 'utf8')).entry_hash === history.at(-1)?.hash) {
     return { entries: history.length, current: derived?.manifest_hash };
   }
@@ -89,15 +91,16 @@ describe('concurrent writers and crashes', function () {
       const killed = await runCliAsync(['deploy', 'approve-and-publish', '--hash', b, '--approver', 'bob', ...store], root, { QRAFT_FAILPOINT: failpoint });
       assert.equal(killed.signal, 'SIGKILL');
       // Files as the killed writer left them: each still parses and validates.
-      HistorySchema.parse(JSON.parse(readFileSync(join(deployDir, 'HISTORY.json'), 'utf8')));
-      CurrentSchema.parse(JSON.parse(readFileSync(join(deployDir, 'CURRENT.json'), 'utf8')));
+      const files = new DeployStore(deployDir);
+      HistorySchema.parse(JSON.parse(readFileSync(files.historyPath, 'utf8')));
+      CurrentSchema.parse(JSON.parse(readFileSync(files.currentPath, 'utf8')));
       // The next command waits out the dead writer's lock, then sees a consistent state.
       const current = runCli(['deploy', 'current', '--fmt', 'json', ...store], root);
       assert.equal(current.code, 0, current.stderr);
       assert.equal(JSON.parse(current.stdout).manifest_hash, committed ? b : a);
       assert.equal(runCli(['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob', ...store], root).code, 0);
       assert.deepEqual(assertSound(deployDir), { entries: committed ? 3 : 2, current: c });
-      assert.ok(!existsSync(join(deployDir, '.pending.json')));
+      assert.ok(!existsSync(files.pendingPath));
     });
   }
 

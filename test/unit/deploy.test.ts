@@ -29,6 +29,12 @@ async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void
 describe('deploy store', () => {
   afterEach(cleanupTempDirs);
 
+  it('keeps CURRENT.json, HISTORY.json and the .pending.json journal in its directory', () => {
+    const dir = tempDir();
+    const store = new DeployStore(dir);
+    assert.deepEqual([store.currentPath, store.historyPath, store.pendingPath], [join(dir, 'CURRENT.json'), join(dir, 'HISTORY.json'), join(dir, '.pending.json')]);
+  });
+
   it('publish writes CURRENT and a hash-chained HISTORY entry', async () => {
     const store = await storeWith(A, B);
     const history = readJson<HistoryEntry[]>(store.historyPath);
@@ -163,19 +169,19 @@ describe('deploy store', () => {
     const history = readJson<HistoryEntry[]>(store.historyPath);
     const staleStore = await storeWith(A);
     writeFileSync(store.currentPath, readFileSync(staleStore.currentPath));
-    writeFileSync(join(store.dir, '.pending.json'), JSON.stringify({ entry_hash: history[1].hash, seq: 2 }));
+    writeFileSync(store.pendingPath, JSON.stringify({ entry_hash: history[1].hash, seq: 2 }));
     assert.equal((await store.read()).current?.manifest_hash, B); // readers see the committed state
     assert.equal((await store.verify()).ok, true);
     await store.publish({ manifest_hash: C, actor: 'x', note: '' }); // a writer completes it first
-    assert.ok(!existsSync(join(store.dir, '.pending.json')));
+    assert.ok(!existsSync(store.pendingPath));
     assert.equal((await store.verify()).ok, true);
     assert.notEqual(readFileSync(store.currentPath, 'utf8'), goodCurrent);
 
     // A journal for an entry that never reached HISTORY changes nothing.
-    writeFileSync(join(store.dir, '.pending.json'), JSON.stringify({ entry_hash: 'e'.repeat(64), seq: 5 }));
+    writeFileSync(store.pendingPath, JSON.stringify({ entry_hash: 'e'.repeat(64), seq: 5 }));
     assert.equal((await store.read()).current?.manifest_hash, C);
     await store.rollback({ actor: 'x', note: '' });
-    assert.ok(!existsSync(join(store.dir, '.pending.json')));
+    assert.ok(!existsSync(store.pendingPath));
     assert.equal((await store.verify()).ok, true);
   });
 });

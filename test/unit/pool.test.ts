@@ -2,8 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RefusedError } from '../../src/core/shared/errors';
-import { parseHashArgument, resolveHashPrefix } from '../../src/core/shared/hashing';
-import { canonicalHash } from '../../src/core/shared/json';
+import { Sha256, canonicalHash, parseHashArgument, resolveHashPrefix, strategyHash } from '../../src/core/shared/hashing';
 import { StrategyPool, manifestHash } from '../../src/core/release/pool/pool';
 import { cleanupTempDirs, readJson, snapshot, strategyPayload, tempDir } from '../support/fixtures';
 
@@ -18,12 +17,15 @@ describe('strategy pool', () => {
     const result = pool.propose(payload, metadata);
     assert.equal(result.manifest_hash, canonicalHash({ payload, metadata }));
     assert.match(result.manifest_hash, /^[0-9a-f]{64}$/);
+    const files = pool.candidateFiles(result.manifest_hash);
     const dir = join(pool.candidatesDir, result.manifest_hash);
+    assert.deepEqual(files, { dir, payload: join(dir, 'payload.json'), metadata: join(dir, 'metadata.json'), manifest: join(dir, 'manifest.json') });
     assert.deepEqual(readdirSync(dir).sort(), ['manifest.json', 'metadata.json', 'payload.json']);
-    assert.deepEqual(readJson(join(dir, 'payload.json')), payload);
-    const manifest = readJson<Record<string, unknown>>(join(dir, 'manifest.json'));
+    assert.deepEqual(readJson(files.payload), payload);
+    const manifest = readJson<Record<string, unknown>>(files.manifest);
     assert.equal(manifest.manifest_hash, result.manifest_hash);
     assert.equal(manifest.strategy_hash, canonicalHash(payload));
+    assert.equal(manifest.strategy_hash, strategyHash(payload));
     assert.deepEqual(manifest.strategy, { name: 'sma-cross-spy', version: '1.0.0' });
   });
 
@@ -53,7 +55,8 @@ describe('strategy pool', () => {
     const first = pool.approve(manifest_hash, { approver: 'bob', note: 'ok' });
     assert.equal(first.created, true);
     assert.equal(first.manifest.approved_by, 'bob');
-    assert.ok(existsSync(join(pool.stableDir, manifest_hash, 'manifest.json')));
+    assert.equal(pool.stableFiles(manifest_hash).manifest, join(pool.stableDir, manifest_hash, 'manifest.json'));
+    assert.ok(existsSync(pool.stableFiles(manifest_hash).manifest));
     const again = pool.approve(manifest_hash, { approver: 'eve', note: 'again' });
     assert.equal(again.created, false);
     assert.equal(again.manifest.approved_by, 'bob');
@@ -75,10 +78,18 @@ describe('strategy pool', () => {
   it('refuses a candidate whose files were edited after proposal', () => {
     const pool = new StrategyPool(tempDir());
     const { manifest_hash } = pool.propose(strategyPayload('1.0.0'), metadata);
-    writeFileSync(join(pool.candidatesDir, manifest_hash, 'payload.json'), JSON.stringify(strategyPayload('6.6.6')));
+    writeFileSync(pool.candidateFiles(manifest_hash).payload, JSON.stringify(strategyPayload('6.6.6')));
     assert.throws(() => pool.candidate(manifest_hash), (err: unknown) => err instanceof RefusedError && /altered after it was proposed/.test(err.message));
     assert.throws(() => pool.approve(manifest_hash, { approver: 'bob', note: '' }), RefusedError);
-    assert.ok(!existsSync(join(pool.stableDir, manifest_hash)));
+    assert.ok(!existsSync(pool.stableFiles(manifest_hash).dir));
+  });
+
+  it('builds entry paths from full hashes only', () => {
+    const pool = new StrategyPool(tempDir());
+    for (const bad of ['../x', 'abababab', 'A'.repeat(64)]) {
+      assert.throws(() => pool.candidateFiles(bad), InputError);
+      assert.throws(() => pool.stableFiles(bad), InputError);
+    }
   });
 
   it('rejects payloads and metadata that fail the schema, naming the field', () => {
@@ -88,6 +99,13 @@ describe('strategy pool', () => {
     assert.throws(() => pool.propose(strategyPayload('1'), { description: 'x' }), (err: unknown) => err instanceof InputError && /proposed_by/.test(err.message));
     assert.throws(() => pool.propose(strategyPayload('1'), { proposed_by: 'a', tags: 'x' }), /tags/);
     assert.deepEqual(snapshot(root), {});
+  });
+});
+
+describe('hashes', () => {
+  it('Sha256 accepts a lower-case sha256 hex digest and nothing else', () => {
+    assert.equal(Sha256.safeParse(canonicalHash({})).success, true);
+    for (const bad of ['a'.repeat(63), 'A'.repeat(64), 'g'.repeat(64), ''] as const) assert.equal(Sha256.safeParse(bad).success, false, bad);
   });
 });
 

@@ -10,22 +10,13 @@ import { GateConfigSchema } from '../../src/core/evidence/gates/config';
 import { drawdownSeries } from '../../src/core/backtest/metrics';
 import { CHART_POINTS, runPrecheck } from '../../src/core/evidence/precheck';
 import { AnyReportSchema } from '../../src/core/evidence/reports/schema';
-import { saveReport } from '../../src/core/evidence/reports/store';
+import { parseReportFileName, reportHash, saveReport } from '../../src/core/evidence/reports/store';
 import { chartSeries } from '../../src/core/evidence/series';
 import { computeTargets } from '../../src/core/backtest/signals';
 import { loadStrategy } from '../../src/core/backtest/strategy/load';
 import { createNonce, escapeHtml, reportHtml } from '../../src/views/report/html';
-import { loadSavedReport } from '../../src/views/report/load';
-import {
-  REPORT_VIEW_TYPE,
-  canPropose,
-  isHostMessage,
-  isReportPath,
-  isReportViewState,
-  isWebviewMessage,
-  reportTitle,
-  rerunCommand,
-} from '../../src/views/report/protocol';
+import { isReportPath, isReportViewState, loadSavedReport } from '../../src/views/report/load';
+import { REPORT_VIEW_TYPE, canPropose, isHostMessage, isWebviewMessage, reportTitle, rerunCommand } from '../../src/views/report/protocol';
 import { seededRandom } from '../support/frames';
 import { EXAMPLES, cleanupTempDirs, tempDir } from '../support/fixtures';
 
@@ -310,6 +301,13 @@ describe('restoring a report panel from its saved file', () => {
     const report = await runPrecheck({ strategy, frame, precise: builtinEngine, config: GateConfigSchema.parse({}), cash: 1_000_000 });
     const dir = tempDir('qraft-report-view-');
     const saved = saveReport(dir, report);
+    assert.equal(basename(saved.path), `precheck-${saved.report_hash}.json`);
+    assert.equal(saved.report_hash, reportHash(report));
+    assert.deepEqual(parseReportFileName(basename(saved.path)), { kind: 'qraft.precheck', hash: saved.report_hash });
+    assert.deepEqual(parseReportFileName(`canary-${saved.report_hash}.json`), { kind: 'qraft.canary', hash: saved.report_hash });
+    for (const other of ['notes.json', `other-${saved.report_hash}.json`, `precheck-${saved.report_hash}.json.bak`, `x/precheck-${saved.report_hash}.json`]) {
+      assert.equal(parseReportFileName(other), undefined, other);
+    }
     assert.ok(isReportPath(saved.path), saved.path);
     assert.ok(isReportViewState({ reportPath: saved.path }));
 

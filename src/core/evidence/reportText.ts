@@ -1,4 +1,4 @@
-import { shortHash } from '../shared/hashing';
+import { shortHash, strategyLabel } from '../shared/labels';
 import { METRIC_NAMES, type Metrics } from '../backtest/metrics';
 import type { CanaryReport, PrecheckReport } from './reports/schema';
 
@@ -26,7 +26,7 @@ function engineLabel(summary: { engine: string; version: string; note?: string }
 
 export function formatPrecheck(report: PrecheckReport, savedPath?: string): string {
   const lines = [
-    `Precheck ${report.passed ? 'PASSED' : 'FAILED'}: ${report.strategy.name}@${report.strategy.version} (strategy ${shortHash(report.strategy_hash)})`,
+    `Precheck ${report.passed ? 'PASSED' : 'FAILED'}: ${strategyLabel(report.strategy)} (strategy ${shortHash(report.strategy_hash)})`,
     `  data     ${report.data.symbols.join(', ')}, ${report.data.bars} bars ${report.data.start.slice(0, 10)} .. ${report.data.end.slice(0, 10)}, fingerprint ${shortHash(report.data.fingerprint)}`,
     `  timing   ${report.timing}${report.timing === 'close' ? ' (fills at the signal bar\'s own close: assumes market-on-close orders)' : ''}`,
     `  quick    ${engineLabel(report.quick)}`,
@@ -52,10 +52,10 @@ export function formatCanary(report: CanaryReport, savedPath?: string): string {
   if (report.baseline) columns.push({ title: 'CURRENT', metrics: report.baseline.metrics });
   if (report.deltas) columns.push({ title: 'delta', metrics: report.deltas });
   const lines = [
-    `Canary ${report.verdict.toUpperCase()}: ${report.strategy.name}@${report.strategy.version} (strategy ${shortHash(report.strategy_hash)})`,
+    `Canary ${report.verdict.toUpperCase()}: ${strategyLabel(report.strategy)} (strategy ${shortHash(report.strategy_hash)})`,
     ...report.reasons.map((reason) => `  - ${reason}`),
     `  window   ${report.window.start.slice(0, 10)} .. ${report.window.end.slice(0, 10)} (${report.window.bars} bars), cash ${report.cash.toLocaleString('en-US')}`,
-    `  baseline ${report.baseline ? `CURRENT ${report.baseline.strategy.name}@${report.baseline.strategy.version} (${shortHash(report.baseline.manifest_hash)})` : (report.baseline_note ?? 'none')}`,
+    `  baseline ${report.baseline ? `CURRENT ${strategyLabel(report.baseline.strategy)} (${shortHash(report.baseline.manifest_hash)})` : (report.baseline_note ?? 'none')}`,
     `  data     ${report.data.symbols.join(', ')}, fingerprint ${shortHash(report.data.fingerprint)}`,
     '',
     ...metricTable(columns),

@@ -4,7 +4,7 @@ import { loadPrices } from '../backtest/data/load';
 import { type EngineChoice, selectPreciseEngine } from '../backtest/engines/select';
 import { isQraftError } from '../shared/errors';
 import type { QraftConfig } from './gates/config';
-import { shortHash } from '../shared/hashing';
+import { shortHash } from '../shared/labels';
 import { runPrecheck } from './precheck';
 import type { ReleaseService } from '../release/service';
 import type { CanaryReport, PrecheckReport } from './reports/schema';

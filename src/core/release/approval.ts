@@ -1,4 +1,4 @@
-import { shortHash } from '../shared/hashing';
+import { shortHash } from '../shared/labels';
 import type { Candidate } from './pool/pool';
 import type { RefusalReason } from '../shared/errors';
 import type { ApprovalGate } from './service';

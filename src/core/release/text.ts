@@ -1,15 +1,11 @@
 import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
 import type { VerifyReport } from './deploy/store';
-import { shortHash } from '../shared/hashing';
+import { shortHash, strategyLabel } from '../shared/labels';
 import type { ProposeResult } from './pool/pool';
 import type { ApproveAndPublishResult } from './service';
 import type { DeployWrite } from './deploy/store';
 
 /** Plain-text renderings shared by the CLI's `--fmt text` and the extension's log channel. */
-
-function strategyLabel(strategy: { name: string; version: string } | undefined): string {
-  return strategy ? `${strategy.name}@${strategy.version}` : '(unnamed strategy)';
-}
 
 function noteSuffix(note: string): string {
   return note ? ` — "${note}"` : '';

@@ -1,11 +1,38 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { InputError } from './errors';
+import { canonicalJson } from './json';
+
+/**
+ * The one home for hashing: sha256 digests, the hash of canonical JSON that names manifests,
+ * history entries, reports and strategies, the schema of a stored hash, and hash arguments typed
+ * by users. (Showing a hash to people is shortHash in labels.ts, which the webview bundles.)
+ */
 
 const HEX = /^[0-9a-f]+$/;
+const FULL_HASH = /^[0-9a-f]{64}$/;
 export const FULL_HASH_LENGTH = 64;
 export const MIN_PREFIX_LENGTH = 8;
 
+/** A sha256 hex digest as files store it: 64 lower-case hex characters. */
+export const Sha256 = z.string().regex(FULL_HASH, 'expected a sha256 hex digest');
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 of the value's canonical JSON: equal documents hash equally whatever their key order. */
+export function canonicalHash(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}
+
+/** A strategy's `strategy_hash`: the canonical hash of its document, in manifests, metadata and reports alike. */
+export function strategyHash(document: unknown): string {
+  return canonicalHash(document);
+}
+
 export function isFullHash(value: string): boolean {
-  return value.length === FULL_HASH_LENGTH && HEX.test(value);
+  return FULL_HASH.test(value);
 }
 
 /**
@@ -28,8 +55,4 @@ export function resolveHashPrefix(prefix: string, known: Iterable<string>, where
   if (matches.length === 1) return matches[0];
   if (matches.length === 0) throw new InputError(`No manifest ${prefix} in ${where}.`);
   throw new InputError(`The prefix ${prefix} is ambiguous in ${where}: it matches ${matches.length} manifests; give more characters.`);
-}
-
-export function shortHash(hash: string): string {
-  return hash.slice(0, 12);
 }

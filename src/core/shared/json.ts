@@ -1,23 +1,14 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import canonicalize from 'canonicalize';
 import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import type { z } from 'zod';
 import { InputError, fsInputError } from './errors';
 
-/** RFC 8785 canonical JSON: sorted keys, no whitespace, so equal documents hash equally. */
+/** RFC 8785 canonical JSON: sorted keys, no whitespace, so equal documents hash equally (canonicalHash in hashing.ts). */
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);
   if (text === undefined) throw new TypeError('value cannot be represented as JSON');
   return text;
-}
-
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function canonicalHash(value: unknown): string {
-  return sha256Hex(canonicalJson(value));
 }
 
 /** Formats zod issues as "field.path: message" joined by "; " (at most three). */

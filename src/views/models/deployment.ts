@@ -1,6 +1,6 @@
 import type { DeployState } from '../../core/release/deploy/store';
-import { shortHash } from '../../core/shared/hashing';
-import { type ViewNode, relativeAge, strategyLabel } from './nodes';
+import { shortHash, strategyLabel } from '../../core/shared/labels';
+import { type ViewNode, relativeAge } from './nodes';
 
 export const CONTEXT = {
   current: 'qraft.current',

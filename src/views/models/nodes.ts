@@ -30,7 +30,3 @@ export function relativeAge(iso: string, now: Date): string {
   if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
   return `${Math.floor(seconds / 86400)} d ago`;
 }
-
-export function strategyLabel(strategy: { name: string; version: string } | undefined): string {
-  return strategy ? `${strategy.name}@${strategy.version}` : '(unnamed strategy)';
-}

@@ -1,6 +1,6 @@
-import { shortHash } from '../../core/shared/hashing';
 import type { PoolListing } from '../../core/release/pool/pool';
-import { type ViewNode, relativeAge, strategyLabel } from './nodes';
+import { shortHash, strategyLabel } from '../../core/shared/labels';
+import { type ViewNode, relativeAge } from './nodes';
 
 export const POOL_CONTEXT = {
   candidate: 'qraft.candidate',

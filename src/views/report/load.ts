@@ -1,13 +1,31 @@
-/** Re-reading a saved report for a restored panel (no `vscode` import, so it is unit-tested). */
+/**
+ * Re-reading a saved report for a restored panel (no `vscode` import, so it is unit-tested). Host
+ * side only: the webview never sees these paths' files.
+ */
 import { basename } from 'node:path';
 import { isQraftError } from '../../core/shared/errors';
-import { canonicalHash, readJsonFile } from '../../core/shared/json';
+import { readJsonFile } from '../../core/shared/json';
 import { type AnyReport, AnyReportSchema } from '../../core/evidence/reports/schema';
+import { parseReportFileName, reportHash } from '../../core/evidence/reports/store';
+import { type ReportViewState, hasExactKeys, isPlainObject } from './protocol';
 
 /** What a report panel shows: a report, or one line saying why it cannot. */
 export type ReportContent = { kind: 'report'; report: AnyReport; path: string } | { kind: 'unavailable'; path: string; message: string };
 
-const SAVED_NAME = /^(precheck|canary)-([0-9a-f]{64})\.json$/;
+/** Reasonable upper bound for a path (Windows long paths are 32k; anything past that is junk). */
+const MAX_PATH_LENGTH = 4096;
+
+/** A path that names a saved report file: absolute (POSIX or Windows), a saved report's file name, no NUL. */
+export function isReportPath(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PATH_LENGTH || value.includes('\0')) return false;
+  const absolute = value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\');
+  return absolute && parseReportFileName(value.split(/[\\/]/).at(-1) ?? '') !== undefined;
+}
+
+/** Restored webview state: it comes from the webview, so it is checked like any message (exactly `reportPath`). */
+export function isReportViewState(value: unknown): value is ReportViewState {
+  return isPlainObject(value) && hasExactKeys(value, ['reportPath']) && isReportPath(value.reportPath);
+}
 
 /**
  * Re-reads a saved report: it must exist, pass the schema, be of the kind its name says, and
@@ -15,7 +33,7 @@ const SAVED_NAME = /^(precheck|canary)-([0-9a-f]{64})\.json$/;
  */
 export function loadSavedReport(path: string): ReportContent {
   const unavailable = (message: string): ReportContent => ({ kind: 'unavailable', path, message });
-  const name = SAVED_NAME.exec(basename(path));
+  const name = parseReportFileName(basename(path));
   if (!name) return unavailable(`${path} is not a saved precheck or canary report.`);
   let report: AnyReport;
   try {
@@ -23,7 +41,7 @@ export function loadSavedReport(path: string): ReportContent {
   } catch (err) {
     return unavailable(isQraftError(err) ? `This report is no longer available. ${err.message}` : `This report cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (report.kind !== `qraft.${name[1]}` || canonicalHash(report) !== name[2]) {
+  if (report.kind !== name.kind || reportHash(report) !== name.hash) {
     return unavailable(`This report was changed after it was saved (its content no longer matches its name), so it is not shown: ${path}`);
   }
   return { kind: 'report', report, path };

@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import type { AnyReport } from '../../core/evidence/reports/schema';
 import { createNonce, reportHtml } from './html';
-import { type ReportContent as Content, loadSavedReport } from './load';
-import { type HostToWebview, REPORT_VIEW_TYPE, canPropose, isReportViewState, isWebviewMessage, reportTitle, rerunCommand } from './protocol';
+import { type ReportContent as Content, isReportViewState, loadSavedReport } from './load';
+import { type HostToWebview, REPORT_VIEW_TYPE, canPropose, isWebviewMessage, reportTitle, rerunCommand } from './protocol';
 
 export interface ShownReport {
   report: AnyReport;
-  /** Absolute path of the saved report file (`<kind>-<hash>.json`). */
+  /** Absolute path of the saved report file, as the report store named it. */
   path: string;
 }
 

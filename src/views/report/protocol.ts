@@ -2,10 +2,12 @@
  * The one message protocol between the report panel (extension host) and its webview. Both sides
  * import this file, so it must not import `vscode` or anything Node-only.
  *
- * The host never trusts what the webview sends: every incoming message and every restored
- * state goes through the guards below before it is acted on.
+ * The host never trusts what the webview sends: every incoming message goes through the guards
+ * below before it is acted on, and restored state through isReportViewState (report/load.ts,
+ * host side, as only the report store knows the saved file names).
  */
 import type { AnyReport, CanaryReport, PrecheckReport } from '../../core/evidence/reports/schema';
+import { strategyLabel } from '../../core/shared/labels';
 
 /** The webview panel's view type (package.json `onWebviewPanel:qraft.report`). */
 export const REPORT_VIEW_TYPE = 'qraft.report';
@@ -36,18 +38,18 @@ export type WebviewMessageType = WebviewToHost['type'];
 
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = ['ready', 'propose', 'openJson', 'rerun'];
 
-/** What the webview persists with `setState`, so the panel serializer can restore it. */
+/** What the webview persists with `setState`, so the panel serializer can restore it (checked by isReportViewState). */
 export interface ReportViewState {
   reportPath: string;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
 
-function hasExactKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
+export function hasExactKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
   const own = Object.keys(value);
   return own.length === keys.length && keys.every((key) => Object.prototype.hasOwnProperty.call(value, key));
 }
@@ -55,24 +57,6 @@ function hasExactKeys(value: Record<string, unknown>, keys: readonly string[]): 
 /** A message from the webview: an object with exactly one key, `type`, naming a known message. */
 export function isWebviewMessage(value: unknown): value is WebviewToHost {
   return isPlainObject(value) && hasExactKeys(value, ['type']) && typeof value.type === 'string' && (WEBVIEW_MESSAGE_TYPES as readonly string[]).includes(value.type);
-}
-
-/** Saved report file names: `precheck-<sha256>.json` or `canary-<sha256>.json`. */
-const REPORT_FILE = /(?:^|[\\/])(?:precheck|canary)-[0-9a-f]{64}\.json$/;
-
-/** Reasonable upper bound for a path (Windows long paths are 32k; anything past that is junk). */
-const MAX_PATH_LENGTH = 4096;
-
-/** A path that names a saved report file (absolute, `<kind>-<hash>.json`, no NUL). */
-export function isReportPath(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PATH_LENGTH || value.includes('\0')) return false;
-  const absolute = value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\');
-  return absolute && REPORT_FILE.test(value);
-}
-
-/** Restored webview state (it comes from the webview, so it is checked like any message). */
-export function isReportViewState(value: unknown): value is ReportViewState {
-  return isPlainObject(value) && hasExactKeys(value, ['reportPath']) && isReportPath(value.reportPath);
 }
 
 /**
@@ -91,7 +75,7 @@ export function isHostMessage(value: unknown): value is HostToWebview {
 /** The panel title, plain text (VS Code shows it as text, never as HTML). */
 export function reportTitle(report: AnyReport): string {
   const what = report.kind === 'qraft.precheck' ? 'Precheck' : 'Canary';
-  return `${what}: ${report.strategy.name}@${report.strategy.version}`;
+  return `${what}: ${strategyLabel(report.strategy)}`;
 }
 
 /** The command Re-run executes for a report. */

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, fsInputError } from '../../shared/errors';
-import { sha256Hex } from '../../shared/json';
+import { sha256Hex } from '../../shared/hashing';
 import { type TimeWindow, formatTimestamp, parseWindow } from '../../shared/time';
 import { type SymbolSeries, parsePriceCsv } from './csv';
 import { type PriceFrame, sliceFrame } from './frame';

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { canonicalHash, readJsonFile, validate } from '../../shared/json';
+import { strategyHash } from '../../shared/hashing';
+import { readJsonFile, validate } from '../../shared/json';
 import { type Strategy, StrategySchema } from './schema';
 
 export interface LoadedStrategy {
@@ -16,7 +17,7 @@ export interface LoadedStrategy {
 
 export function parseStrategy(document: unknown, label: string, dir: string): LoadedStrategy {
   const strategy = validate(StrategySchema, document, label);
-  return { strategy, document, hash: canonicalHash(document), path: label, dir };
+  return { strategy, document, hash: strategyHash(document), path: label, dir };
 }
 
 export function loadStrategy(path: string): LoadedStrategy {

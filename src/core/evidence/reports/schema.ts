@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+import { Sha256 } from '../../shared/hashing';
 
 export const MetricsSchema = z.object({
   total_return: z.number(),

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsInputError } from '../../shared/errors';
 import { ensureDir, writeFileAtomicSync } from '../../shared/files';
-import { canonicalHash, parseJsonText, prettyJson } from '../../shared/json';
+import { canonicalHash } from '../../shared/hashing';
+import { parseJsonText, prettyJson } from '../../shared/json';
 import { type AnyReport, AnyReportSchema } from './schema';
 
 export const DEFAULT_REPORTS_DIR = join('artifacts', 'reports');
@@ -16,14 +17,34 @@ export interface SavedReport<R extends AnyReport = AnyReport> {
 
 type ReportOf<K extends AnyReport['kind']> = Extract<AnyReport, { kind: K }>;
 
-/** Reports live as `<kind>-<report_hash>.json`, so a hash in metadata names exactly one file. */
-export function reportPath(dir: string, kind: AnyReport['kind'], hash: string): string {
-  return join(dir, `${kind.replace('qraft.', '')}-${hash}.json`);
+/** The word each kind of report is filed under. */
+const FILE_PREFIX: Record<AnyReport['kind'], string> = { 'qraft.precheck': 'precheck', 'qraft.canary': 'canary' };
+const FILE_NAME = /^([a-z]+)-([0-9a-f]{64})\.json$/;
+
+/** A report's `report_hash`: the canonical hash of its content, which also names its file. */
+export function reportHash(report: AnyReport): string {
+  return canonicalHash(report);
+}
+
+/**
+ * Reports live as `<kind>-<report_hash>.json` (`precheck-…`, `canary-…`), so a hash in metadata
+ * names exactly one file. This file is the only place that knows the name.
+ */
+function reportPath(dir: string, kind: AnyReport['kind'], hash: string): string {
+  return join(dir, `${FILE_PREFIX[kind]}-${hash}.json`);
+}
+
+/** The kind and hash a saved report's file name (no directory) says it holds; undefined for any other name. */
+export function parseReportFileName(name: string): { kind: AnyReport['kind']; hash: string } | undefined {
+  const match = FILE_NAME.exec(name);
+  if (!match) return undefined;
+  const kind = (Object.keys(FILE_PREFIX) as AnyReport['kind'][]).find((candidate) => FILE_PREFIX[candidate] === match[1]);
+  return kind && { kind, hash: match[2] };
 }
 
 export function saveReport<R extends AnyReport>(dir: string, report: R): SavedReport<R> {
   ensureDir(dir);
-  const report_hash = canonicalHash(report);
+  const report_hash = reportHash(report);
   const path = reportPath(dir, report.kind, report_hash);
   if (!existsSync(path)) writeFileAtomicSync(path, prettyJson(report));
   return { report, report_hash, path };
@@ -39,7 +60,7 @@ export function loadReport<K extends AnyReport['kind']>(dir: string, kind: K, ha
   } catch {
     return undefined;
   }
-  if (!parsed.success || parsed.data.kind !== kind || canonicalHash(parsed.data) !== hash) return undefined;
+  if (!parsed.success || parsed.data.kind !== kind || reportHash(parsed.data) !== hash) return undefined;
   return { report: parsed.data as ReportOf<K>, report_hash: hash, path };
 }
 
@@ -52,12 +73,11 @@ export function latestReport<K extends AnyReport['kind']>(dir: string, kind: K, 
   } catch (err) {
     throw fsInputError(err, 'list', dir);
   }
-  const prefix = `${kind.replace('qraft.', '')}-`;
   let best: SavedReport<ReportOf<K>> | undefined;
   for (const name of names) {
-    const match = name.startsWith(prefix) ? /-([0-9a-f]{64})\.json$/.exec(name) : null;
-    if (!match) continue;
-    const saved = loadReport(dir, kind, match[1]);
+    const named = parseReportFileName(name);
+    if (named?.kind !== kind) continue;
+    const saved = loadReport(dir, kind, named.hash);
     if (!saved || saved.report.strategy_hash !== strategyHash) continue;
     if (fingerprint && saved.report.data.fingerprint !== fingerprint) continue;
     if (!best || saved.report.created_at > best.report.created_at) best = saved;

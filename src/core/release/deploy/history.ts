@@ -1,6 +1,7 @@
 import { RefusedError } from '../../shared/errors';
-import { shortHash } from '../../shared/hashing';
-import { canonicalHash, canonicalJson } from '../../shared/json';
+import { canonicalHash } from '../../shared/hashing';
+import { canonicalJson } from '../../shared/json';
+import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
 import type { CurrentRecord, HistoryEntry, UnsignedHistoryEntry } from './schemas';
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { Sha256 } from '../../shared/hashing';
 import { StrategyRefSchema } from '../pool/schemas';
-
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
 
 export const HistoryActionSchema = z.enum(['publish', 'rollback']);
 export type HistoryAction = z.output<typeof HistoryActionSchema>;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { RefusedError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
 import { type LockOptions, readTextIfExists, removeIfExists, withDirLock, writeFileAtomicSync } from '../../shared/files';
-import { shortHash } from '../../shared/hashing';
 import { parseJsonText, prettyJson, validate } from '../../shared/json';
+import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
 import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord, sealEntry } from './history';
 import {
@@ -17,8 +17,8 @@ import {
   PendingSchema,
 } from './schemas';
 
-export const CURRENT_FILE = 'CURRENT.json';
-export const HISTORY_FILE = 'HISTORY.json';
+const CURRENT_FILE = 'CURRENT.json';
+const HISTORY_FILE = 'HISTORY.json';
 const PENDING_FILE = '.pending.json';
 
 /** The deploy dir as read and checked: every command starts from this. */
@@ -83,7 +83,8 @@ export class DeployStore {
     return join(this.dir, HISTORY_FILE);
   }
 
-  private get pendingPath(): string {
+  /** The journal of a write in progress: present only while one runs, or after one was killed. */
+  get pendingPath(): string {
     return join(this.dir, PENDING_FILE);
   }
 

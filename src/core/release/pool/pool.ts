@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { InputError, RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
 import { ensureDir, removeIfExists, writeFileAtomicSync } from '../../shared/files';
-import { isFullHash, resolveHashPrefix } from '../../shared/hashing';
-import { canonicalHash, prettyJson, readJsonFile, validate } from '../../shared/json';
+import { canonicalHash, isFullHash, resolveHashPrefix, strategyHash } from '../../shared/hashing';
+import { prettyJson, readJsonFile, validate } from '../../shared/json';
 import {
   type CandidateManifest,
   CandidateManifestSchema,
@@ -44,6 +44,23 @@ export interface ApproveResult {
   created: boolean;
 }
 
+/** The files of a candidate: `candidates/<hash>/{payload,metadata,manifest}.json`. */
+export interface CandidateFiles {
+  dir: string;
+  payload: string;
+  metadata: string;
+  manifest: string;
+}
+
+/** The file of a stable version: `stable/<hash>/manifest.json`. */
+export interface StableFiles {
+  dir: string;
+  manifest: string;
+}
+
+const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json' } as const;
+const STABLE_FILE_NAMES = { manifest: 'manifest.json' } as const;
+
 export interface PoolListing {
   candidates: Candidate[];
   stable: StableManifest[];
@@ -56,10 +73,6 @@ export function manifestHash(payload: Payload, metadata: Metadata): string {
   const stableMetadata: Record<string, unknown> = { ...metadata };
   for (const key of VOLATILE_METADATA_KEYS) delete stableMetadata[key];
   return canonicalHash({ payload, metadata: stableMetadata });
-}
-
-export function strategyHash(payload: Payload): string {
-  return canonicalHash(payload);
 }
 
 /**
@@ -82,6 +95,23 @@ export class StrategyPool {
     return join(this.root, 'stable');
   }
 
+  /** Where a candidate's files are (whether or not it exists); the one place that knows the layout. */
+  candidateFiles(hash: string): CandidateFiles {
+    const dir = join(this.candidatesDir, entryName(hash));
+    return {
+      dir,
+      payload: join(dir, CANDIDATE_FILE_NAMES.payload),
+      metadata: join(dir, CANDIDATE_FILE_NAMES.metadata),
+      manifest: join(dir, CANDIDATE_FILE_NAMES.manifest),
+    };
+  }
+
+  /** Where a stable version's approval manifest is (whether or not it exists). */
+  stableFiles(hash: string): StableFiles {
+    const dir = join(this.stableDir, entryName(hash));
+    return { dir, manifest: join(dir, STABLE_FILE_NAMES.manifest) };
+  }
+
   propose(payloadInput: unknown, metadataInput: unknown): ProposeResult {
     const payload = validate(PayloadSchema, payloadInput, 'payload');
     const metadata = validate(MetadataSchema, metadataInput, 'metadata');
@@ -96,9 +126,9 @@ export class StrategyPool {
       proposed_at: this.now().toISOString(),
     };
     const created = this.placeDirectory(this.candidatesDir, hash, {
-      'payload.json': payload,
-      'metadata.json': metadata,
-      'manifest.json': manifest,
+      [CANDIDATE_FILE_NAMES.payload]: payload,
+      [CANDIDATE_FILE_NAMES.metadata]: metadata,
+      [CANDIDATE_FILE_NAMES.manifest]: manifest,
     });
     return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest };
   }
@@ -110,17 +140,18 @@ export class StrategyPool {
   }
 
   hasCandidate(hash: string): boolean {
-    return isFullHash(hash) && existsSync(join(this.candidatesDir, hash, 'manifest.json'));
+    return isFullHash(hash) && existsSync(this.candidateFiles(hash).manifest);
   }
 
   /** Loads a candidate and checks that its files still hash to its name. */
   candidate(hash: string): Candidate {
     if (!isFullHash(hash)) throw new InputError(`"${hash}" is not a full manifest hash.`);
-    const dir = join(this.candidatesDir, hash);
+    const files = this.candidateFiles(hash);
+    const dir = files.dir;
     if (!existsSync(dir)) throw new InputError(`No candidate ${hash} in ${this.candidatesDir}.`);
-    const manifest = readJsonFile(join(dir, 'manifest.json'), CandidateManifestSchema, 'manifest');
-    const payload = readJsonFile(join(dir, 'payload.json'), PayloadSchema, 'payload');
-    const metadata = readJsonFile(join(dir, 'metadata.json'), MetadataSchema, 'metadata');
+    const manifest = readJsonFile(files.manifest, CandidateManifestSchema, 'manifest');
+    const payload = readJsonFile(files.payload, PayloadSchema, 'payload');
+    const metadata = readJsonFile(files.metadata, MetadataSchema, 'metadata');
     const actual = manifestHash(payload, metadata);
     if (actual !== hash || manifest.manifest_hash !== hash) {
       throw new RefusedError('integrity', `Candidate ${dir} was altered after it was proposed: its files hash to ${actual}, not ${hash}.`);
@@ -129,8 +160,9 @@ export class StrategyPool {
   }
 
   stable(hash: string): StableManifest | undefined {
-    const path = join(this.stableDir, hash, 'manifest.json');
-    if (!isFullHash(hash) || !existsSync(path)) return undefined;
+    if (!isFullHash(hash)) return undefined;
+    const path = this.stableFiles(hash).manifest;
+    if (!existsSync(path)) return undefined;
     const manifest = readJsonFile(path, StableManifestSchema, 'stable manifest');
     if (manifest.manifest_hash !== hash) throw new RefusedError('integrity', `${path} names ${manifest.manifest_hash}, not ${hash}.`);
     return manifest;
@@ -147,7 +179,7 @@ export class StrategyPool {
       ts: this.now().toISOString(),
       ...(request.forced ? { forced: true } : {}),
     };
-    const created = this.placeDirectory(this.stableDir, hash, { 'manifest.json': manifest });
+    const created = this.placeDirectory(this.stableDir, hash, { [STABLE_FILE_NAMES.manifest]: manifest });
     return { manifest: created ? manifest : (this.stable(hash) as StableManifest), created };
   }
 
@@ -194,6 +226,12 @@ export class StrategyPool {
       removeIfExists(temp);
     }
   }
+}
+
+/** An entry's directory name: its full hash, checked, so no path is ever built from anything else. */
+function entryName(hash: string): string {
+  if (!isFullHash(hash)) throw new InputError(`"${hash}" is not a full manifest hash.`);
+  return hash;
 }
 
 /** Names of hash-named entries in a directory; anything else is reported, not trusted. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { Sha256 } from '../../shared/hashing';
 
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 
 /**
