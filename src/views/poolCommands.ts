@@ -2,15 +2,16 @@ import * as vscode from 'vscode';
 import { InputError } from '../core/shared/errors';
 import { shortHash, strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
-import { hashFrom } from './releaseCommands';
+import { commandTarget } from './models/nodes';
 import { pickCandidate } from './pickers';
-import { type WorkspaceRelease, pickRelease } from './workspace';
+import { type WorkspaceRelease, releaseIn } from './workspace';
 
-/** The workspace and the pool entry a command acts on: its argument, else a pick. */
+/** The workspace and the pool entry a command acts on: its tree row's (or hash argument's), else picked. */
 async function pickEntry(argument: unknown): Promise<{ target: WorkspaceRelease; hash: string } | undefined> {
-  const target = await pickRelease();
+  const given = commandTarget(argument);
+  const target = await releaseIn(given.folder);
   if (!target) return undefined;
-  return { target, hash: target.release.pool.resolve(hashFrom(argument) ?? (await pickCandidate(target.release))) };
+  return { target, hash: target.release.pool.resolve(given.hash ?? (await pickCandidate(target.release))) };
 }
 
 /** Open a pool entry's manifest, and compare a candidate's strategy with CURRENT's in a diff. */

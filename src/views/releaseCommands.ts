@@ -5,21 +5,10 @@ import { RefusedError } from '../core/shared/errors';
 import { readJsonFile } from '../core/shared/json';
 import { shortHash, strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
+import { commandTarget } from './models/nodes';
 import { logBlock } from './output';
 import { askActor, askNote, confirm, pickCandidate, pickRollbackTarget, pickStrategyFile } from './pickers';
-import { type WorkspaceRelease, pickRelease } from './workspace';
-
-/** Arguments tree items and code lenses pass to the release commands. */
-export interface HashArgument {
-  manifestHash: string;
-}
-
-/** A manifest hash from a command argument: a string, or a tree node / lens argument carrying one. */
-export function hashFrom(argument: unknown): string | undefined {
-  if (typeof argument === 'string') return argument;
-  if (argument && typeof argument === 'object' && 'manifestHash' in argument && typeof argument.manifestHash === 'string') return argument.manifestHash;
-  return undefined;
-}
+import { type WorkspaceRelease, pickRelease, releaseIn } from './workspace';
 
 /** Propose, Approve and Publish, Show CURRENT/HISTORY, Rollback and Verify from the palette. */
 export function registerReleaseCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onChanged: () => void): void {
@@ -49,10 +38,12 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     );
   });
 
+  // Given a tree row (or its click argument), a command acts on that row's folder and hash.
   register('qraft.approveAndPublish', 'Approve and Publish', async (argument?: unknown) => {
-    const target = await pickRelease();
+    const given = commandTarget(argument);
+    const target = await releaseIn(given.folder);
     if (!target) return;
-    const hash = hashFrom(argument) ?? (await pickCandidate(target.release));
+    const hash = given.hash ?? (await pickCandidate(target.release));
     const approver = await askActor(target.folder, `Approver for ${shortHash(hash)}`);
     const note = await askNote('Approval note');
     let result;
@@ -105,9 +96,10 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
   });
 
   register('qraft.rollbackToVersion', 'Rollback to this version', async (argument?: unknown) => {
-    const target = await pickRelease();
+    const given = commandTarget(argument);
+    const target = await releaseIn(given.folder);
     if (!target) return;
-    await rollback(target, hashFrom(argument) ?? (await pickRollbackTarget(target.release)));
+    await rollback(target, given.hash ?? (await pickRollbackTarget(target.release)));
   });
 
   register('qraft.verifyHistory', 'Verify HISTORY', async () => {

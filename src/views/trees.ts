@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { DeployState } from '../core/release/deploy/store';
 import { deploymentNodes } from './models/deployment';
-import type { ViewNode } from './models/nodes';
+import { type ViewNode, folderRow } from './models/nodes';
 import { poolNodes } from './models/pool';
 import { NodeTreeProvider } from './treeItems';
 import { workspaceFor } from './workspace';
@@ -15,14 +15,17 @@ export interface ReleaseTrees {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** With several workspace folders each gets a folder row; with one, its rows are at the top. */
-async function perFolder(build: (folder: vscode.WorkspaceFolder) => Promise<ViewNode[]>): Promise<ViewNode[]> {
+/**
+ * With several workspace folders each gets a folder row; with one, its rows are at the top.
+ * `build` gets the folder and its URI string, which every row it makes carries.
+ */
+async function perFolder(build: (folder: vscode.WorkspaceFolder, uri: string) => Promise<ViewNode[]>): Promise<ViewNode[]> {
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (folders.length === 1) return build(folders[0]);
-  const groups = await Promise.all(folders.map(async (folder) => ({ folder, children: await build(folder) })));
+  if (folders.length === 1) return build(folders[0], folders[0].uri.toString());
+  const groups = await Promise.all(folders.map(async (folder) => ({ folder, children: await build(folder, folder.uri.toString()) })));
   return groups
     .filter((group) => group.children.length > 0)
-    .map(({ folder, children }) => ({ id: `folder-${folder.index}`, label: folder.name, icon: 'root-folder', children: children.map((child) => ({ ...child, id: `${folder.index}-${child.id}` })) }));
+    .map(({ folder, children }) => folderRow({ index: folder.index, name: folder.name, uri: folder.uri.toString() }, children));
 }
 
 export async function deployState(folder: vscode.WorkspaceFolder): Promise<DeployState | { error: string }> {
@@ -35,9 +38,9 @@ export async function deployState(folder: vscode.WorkspaceFolder): Promise<Deplo
 
 /** The Deployment and Strategy Pool trees, registered as views of the Qraft container. */
 export function registerTrees(context: vscode.ExtensionContext): ReleaseTrees {
-  const deployment = new NodeTreeProvider(() => perFolder(async (folder) => deploymentNodes(await deployState(folder), new Date())));
+  const deployment = new NodeTreeProvider(() => perFolder(async (folder, uri) => deploymentNodes(await deployState(folder), new Date(), uri)));
   const pool = new NodeTreeProvider(() =>
-    perFolder(async (folder) => {
+    perFolder(async (folder, uri) => {
       const workspace = workspaceFor(folder);
       const state = await deployState(folder);
       const currentHash = 'error' in state ? undefined : state.current?.manifest_hash;
@@ -47,7 +50,7 @@ export function registerTrees(context: vscode.ExtensionContext): ReleaseTrees {
       } catch (err) {
         listing = { error: message(err) };
       }
-      return poolNodes(listing, currentHash, new Date(), (hash) => workspace.release.pool.candidateFiles(hash).manifest);
+      return poolNodes(listing, currentHash, new Date(), uri);
     }),
   );
   context.subscriptions.push(

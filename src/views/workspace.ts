@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { InputError } from '../core/shared/errors';
 import { type QraftWorkspace, openWorkspace } from '../core/release/workspace';
+import { folderNamed } from './models/nodes';
 import { settingOverrides, stringSetting } from './settings';
 
 /** The workspace folder commands act on: the hint's or active editor's, else the only one, else a pick. */
@@ -33,4 +34,15 @@ export interface WorkspaceRelease extends QraftWorkspace {
 export async function pickRelease(hint?: vscode.Uri): Promise<WorkspaceRelease | undefined> {
   const folder = await pickWorkspaceFolder(hint);
   return folder ? { folder, ...workspaceFor(folder) } : undefined;
+}
+
+/**
+ * The release a command given a tree row acts on: that of the row's workspace folder (its URI
+ * string). Without one (the palette, a view's title bar) it is picked as pickRelease does.
+ */
+export async function releaseIn(folder: string | undefined): Promise<WorkspaceRelease | undefined> {
+  if (folder === undefined) return pickRelease();
+  const open = folderNamed(vscode.workspace.workspaceFolders ?? [], folder);
+  if (!open) throw new InputError(`The workspace folder ${folder} is no longer open; refresh the Qraft views.`);
+  return { folder: open, ...workspaceFor(open) };
 }

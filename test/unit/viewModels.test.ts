@@ -4,7 +4,7 @@ import { DeployStore } from '../../src/core/release/deploy/store';
 import { StrategyPool } from '../../src/core/release/pool/pool';
 import { CONTEXT, deploymentNodes } from '../../src/views/models/deployment';
 import { strategyLensAnchor } from '../../src/views/models/codeLens';
-import { relativeAge } from '../../src/views/models/nodes';
+import { type ViewNode, commandTarget, folderNamed, folderRow, relativeAge } from '../../src/views/models/nodes';
 import { POOL_CONTEXT, poolNodes } from '../../src/views/models/pool';
 import { cleanupTempDirs, strategyPayload, tempDir } from '../support/fixtures';
 
@@ -12,6 +12,13 @@ const NOW = new Date('2026-11-25T12:00:00Z');
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
 const C = 'c'.repeat(64);
+const FOLDER_A = 'file:///work/folder-a';
+const FOLDER_B = 'file:///work/folder-b';
+
+/** Every row of a tree, depth first. */
+function allRows(nodes: ViewNode[]): ViewNode[] {
+  return nodes.flatMap((node) => [node, ...allRows(node.children ?? [])]);
+}
 
 describe('view models', () => {
   after(cleanupTempDirs);
@@ -56,7 +63,7 @@ describe('view models', () => {
         canary: { report_hash: 'f'.repeat(64), verdict: 'marginal' },
       });
       pool.approve(approved.manifest_hash, { approver: 'bob', note: 'ok', forced: false });
-      const [candidates, stable] = poolNodes(pool.list(), approved.manifest_hash, NOW, (hash) => `/pool/${hash}`);
+      const [candidates, stable] = poolNodes(pool.list(), approved.manifest_hash, NOW);
       assert.equal(candidates.children?.length, 1);
       const candidate = candidates.children![0];
       assert.equal(candidate.label, 'sma-cross-spy@1.1.0');
@@ -68,9 +75,76 @@ describe('view models', () => {
     });
 
     it('is empty for an empty pool and reports unreadable entries', () => {
-      assert.deepEqual(poolNodes({ candidates: [], stable: [], problems: [] }, undefined, NOW, String), []);
-      const nodes = poolNodes({ candidates: [], stable: [], problems: ['candidates/xyz is not a sha256 name'] }, undefined, NOW, String);
+      assert.deepEqual(poolNodes({ candidates: [], stable: [], problems: [] }, undefined, NOW), []);
+      const nodes = poolNodes({ candidates: [], stable: [], problems: ['candidates/xyz is not a sha256 name'] }, undefined, NOW);
       assert.equal(nodes.at(-1)?.children?.[0].label, 'candidates/xyz is not a sha256 name');
+    });
+  });
+
+  describe('rows carry their workspace folder', () => {
+    it('every Deployment row, down to each HISTORY entry, carries the folder it was built for', async () => {
+      const store = new DeployStore(join(tempDir(), 'deploy'));
+      await store.publish({ manifest_hash: A, actor: 'bob', note: '' });
+      await store.publish({ manifest_hash: B, actor: 'bob', note: '' });
+      const rows = allRows(deploymentNodes(await store.read(), NOW, FOLDER_B));
+      assert.equal(rows.length, 4);
+      assert.deepEqual(new Set(rows.map((row) => row.folder)), new Set([FOLDER_B]));
+      const rollbackable = rows.find((row) => row.contextValue === CONTEXT.historyRollbackable);
+      assert.deepEqual(commandTarget(rollbackable), { hash: A, folder: FOLDER_B });
+      assert.equal(deploymentNodes({ error: 'broken' }, NOW, FOLDER_A)[0].folder, FOLDER_A);
+    });
+
+    it('every Strategy Pool row, and the argument its click passes, carries the folder', () => {
+      const pool = new StrategyPool(join(tempDir(), 'pool'));
+      const stable = pool.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' }).manifest_hash;
+      const waiting = pool.propose(strategyPayload('1.1.0'), { proposed_by: 'alice' }).manifest_hash;
+      pool.approve(stable, { approver: 'bob', note: '' });
+      const rows = allRows(poolNodes(pool.list(), stable, NOW, FOLDER_A));
+      assert.deepEqual(new Set(rows.map((row) => row.folder)), new Set([FOLDER_A]));
+      const withHash = rows.filter((row) => row.manifestHash);
+      assert.deepEqual(withHash.map((row) => commandTarget(row)), [{ hash: waiting, folder: FOLDER_A }, { hash: stable, folder: FOLDER_A }]);
+      assert.deepEqual(withHash.map((row) => row.command?.arguments), [[{ manifestHash: waiting, folder: FOLDER_A }], [{ manifestHash: stable, folder: FOLDER_A }]]);
+      assert.deepEqual(withHash.map((row) => commandTarget(row.command?.arguments?.[0])), [{ hash: waiting, folder: FOLDER_A }, { hash: stable, folder: FOLDER_A }]);
+    });
+
+    it('without a folder (one model call, as in the tests above) rows carry none', () => {
+      const pool = new StrategyPool(join(tempDir(), 'pool'));
+      pool.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+      const rows = allRows(poolNodes(pool.list(), undefined, NOW));
+      assert.ok(rows.every((row) => !('folder' in row)));
+      assert.ok(rows.every((row) => !row.command || !('folder' in (row.command.arguments?.[0] as object))));
+    });
+
+    it('a folder row prefixes ids all the way down, so two folders never share an id', async () => {
+      const store = new DeployStore(join(tempDir(), 'deploy'));
+      await store.publish({ manifest_hash: A, actor: 'bob', note: '' });
+      const state = await store.read();
+      const groups = [
+        folderRow({ index: 0, name: 'a', uri: FOLDER_A }, deploymentNodes(state, NOW, FOLDER_A)),
+        folderRow({ index: 1, name: 'b', uri: FOLDER_B }, deploymentNodes(state, NOW, FOLDER_B)),
+      ];
+      assert.deepEqual(groups.map((group) => [group.id, group.label, group.folder]), [['folder-0', 'a', FOLDER_A], ['folder-1', 'b', FOLDER_B]]);
+      const ids = allRows(groups).map((row) => row.id);
+      assert.equal(new Set(ids).size, ids.length, ids.join(', '));
+      assert.deepEqual(allRows(groups[1].children ?? []).map((row) => row.id), ['1-current', '1-history', '1-history-1']);
+      assert.deepEqual(allRows(groups[1].children ?? []).map((row) => row.folder), [FOLDER_B, FOLDER_B, FOLDER_B]);
+    });
+  });
+
+  describe('command arguments', () => {
+    it('a row or its click argument names its hash and folder; a string names a hash; anything else nothing', () => {
+      assert.deepEqual(commandTarget({ id: 'x', label: 'x', manifestHash: A, folder: FOLDER_B }), { hash: A, folder: FOLDER_B });
+      assert.deepEqual(commandTarget({ manifestHash: A, folder: FOLDER_A }), { hash: A, folder: FOLDER_A });
+      assert.deepEqual(commandTarget({ manifestHash: A }), { hash: A });
+      assert.deepEqual(commandTarget(A), { hash: A });
+      assert.deepEqual(commandTarget({ id: 'folder-0', label: 'a', folder: FOLDER_A }), { folder: FOLDER_A });
+      for (const nothing of [undefined, null, 42, {}, [], { manifestHash: 7, folder: {} }]) assert.deepEqual(commandTarget(nothing), {}, JSON.stringify(nothing));
+    });
+
+    it('a folder is found among the open ones by its URI string, or not at all', () => {
+      const open = [{ uri: { toString: () => FOLDER_A } }, { uri: { toString: () => FOLDER_B } }];
+      assert.equal(folderNamed(open, FOLDER_B), open[1]);
+      assert.equal(folderNamed(open, 'file:///elsewhere'), undefined);
     });
   });
 

@@ -1,6 +1,6 @@
 import type { DeployState } from '../../core/release/deploy/store';
 import { shortHash, strategyLabel } from '../../core/shared/labels';
-import { type ViewNode, relativeAge } from './nodes';
+import { type ViewNode, inFolder, relativeAge } from './nodes';
 
 export const CONTEXT = {
   current: 'qraft.current',
@@ -14,10 +14,11 @@ export const CONTEXT = {
  * The Deployment tree: CURRENT, then HISTORY newest first. A history entry offers "Rollback to
  * this version" when its version can still be rolled back to (it is on the stack, below the top).
  * An unreadable deploy dir shows its problem instead of guessing. No nodes at all = the welcome.
+ * Every row carries `folder` (the workspace folder's URI string), so its commands act there.
  */
-export function deploymentNodes(state: DeployState | { error: string }, now: Date): ViewNode[] {
+export function deploymentNodes(state: DeployState | { error: string }, now: Date, folder?: string): ViewNode[] {
   if ('error' in state) {
-    return [{ id: 'problem', label: 'Deploy files need attention', description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }];
+    return inFolder([{ id: 'problem', label: 'Deploy files need attention', description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }], folder);
   }
   if (state.history.length === 0 && !state.current) return [];
   const nodes: ViewNode[] = [];
@@ -49,5 +50,5 @@ export function deploymentNodes(state: DeployState | { error: string }, now: Dat
     };
   });
   nodes.push({ id: 'history', label: 'HISTORY', description: `${state.history.length} entr${state.history.length === 1 ? 'y' : 'ies'}`, icon: 'list-ordered', children: entries });
-  return nodes;
+  return inFolder(nodes, folder);
 }

@@ -1,6 +1,6 @@
 import type { PoolListing } from '../../core/release/pool/pool';
 import { shortHash, strategyLabel } from '../../core/shared/labels';
-import { type ViewNode, relativeAge } from './nodes';
+import { type NodeArgument, type ViewNode, inFolder, relativeAge } from './nodes';
 
 export const POOL_CONTEXT = {
   candidate: 'qraft.candidate',
@@ -11,11 +11,16 @@ export const POOL_CONTEXT = {
 /**
  * The Strategy Pool tree: candidates not yet approved (approve, open manifest, compare with
  * CURRENT) and stable versions, newest first, with the CURRENT one marked. Entries that cannot be
- * read are listed as problems. No nodes at all = the welcome view ("propose a strategy").
+ * read are listed as problems. No nodes at all = the welcome view ("propose a strategy"). Every
+ * row, and every click's argument, carries `folder` (the workspace folder's URI string).
  */
-export function poolNodes(listing: PoolListing | { error: string }, currentHash: string | undefined, now: Date, manifestPath: (hash: string) => string): ViewNode[] {
-  if ('error' in listing) return [{ id: 'problem', label: 'Strategy pool needs attention', description: listing.error, tooltip: listing.error, icon: 'error', contextValue: POOL_CONTEXT.problem }];
+export function poolNodes(listing: PoolListing | { error: string }, currentHash: string | undefined, now: Date, folder?: string): ViewNode[] {
+  if ('error' in listing) return inFolder([{ id: 'problem', label: 'Strategy pool needs attention', description: listing.error, tooltip: listing.error, icon: 'error', contextValue: POOL_CONTEXT.problem }], folder);
   if (listing.candidates.length === 0 && listing.problems.length === 0) return [];
+  const openManifest = (manifestHash: string): ViewNode['command'] => {
+    const argument: NodeArgument = folder === undefined ? { manifestHash } : { manifestHash, folder };
+    return { command: 'qraft.openManifest', title: 'Open Manifest', arguments: [argument] };
+  };
   const pending = listing.candidates.filter((candidate) => !candidate.stable);
   const candidates = pending.map<ViewNode>((candidate) => {
     const { manifest, metadata } = candidate;
@@ -30,8 +35,7 @@ export function poolNodes(listing: PoolListing | { error: string }, currentHash:
       iconColor: metadata.precheck?.passed ? 'charts.green' : metadata.precheck ? 'charts.red' : undefined,
       contextValue: POOL_CONTEXT.candidate,
       manifestHash: manifest.manifest_hash,
-      filePath: manifestPath(manifest.manifest_hash),
-      command: { command: 'qraft.openManifest', title: 'Open Manifest', arguments: [{ manifestHash: manifest.manifest_hash }] },
+      command: openManifest(manifest.manifest_hash),
     };
   });
   const stable = listing.stable.map<ViewNode>((manifest) => ({
@@ -42,8 +46,7 @@ export function poolNodes(listing: PoolListing | { error: string }, currentHash:
     icon: manifest.manifest_hash === currentHash ? 'rocket' : 'verified',
     contextValue: POOL_CONTEXT.stable,
     manifestHash: manifest.manifest_hash,
-    filePath: manifestPath(manifest.manifest_hash),
-    command: { command: 'qraft.openManifest', title: 'Open Manifest', arguments: [{ manifestHash: manifest.manifest_hash }] },
+    command: openManifest(manifest.manifest_hash),
   }));
   const nodes: ViewNode[] = [
     { id: 'candidates', label: 'Candidates', description: pending.length === 0 ? 'none waiting for approval' : `${pending.length}`, icon: 'inbox', children: candidates },
@@ -58,5 +61,5 @@ export function poolNodes(listing: PoolListing | { error: string }, currentHash:
       children: listing.problems.map((problem, index) => ({ id: `problem-${index}`, label: problem, tooltip: problem, icon: 'warning', contextValue: POOL_CONTEXT.problem })),
     });
   }
-  return nodes;
+  return inFolder(nodes, folder);
 }
