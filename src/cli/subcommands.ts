@@ -3,6 +3,7 @@ import { defaultPython } from '../core/backtest/engines/python';
 import { canaryFiles, precheckFiles } from '../core/evidence/runFiles';
 import { formatCanary, formatPrecheck } from '../core/evidence/reportText';
 import { DEFAULT_REPORTS_DIR } from '../core/evidence/reports/store';
+import { baselineSource } from '../core/release/baseline';
 import { CONFIG_FILE_NAME } from '../core/release/config';
 import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
@@ -76,7 +77,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
       const cashRatio = positiveNumber(options, 'cash-ratio');
       if (cashRatio !== undefined && cashRatio > 1) throw new InputError(`--cash-ratio must be at most 1, not ${cashRatio}.`);
       const config = { ...ws.config, canary: { ...ws.config.canary, ...(baseCash ? { base_cash: baseCash } : {}), ...(cashRatio ? { cash_ratio: cashRatio } : {}) } };
-      const saved = await canaryFiles({ ...evidenceRequest(options, ws, 'canary'), config, release: ws.release, progress: progressReporter(format, 'canary') });
+      const saved = await canaryFiles({ ...evidenceRequest(options, ws, 'canary'), config, baseline: baselineSource(ws.release), progress: progressReporter(format, 'canary') });
       return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatCanary(saved.report, saved.path), exitCode: saved.report.verdict === 'fail' ? 1 : 0 };
     },
   },

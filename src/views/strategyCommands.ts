@@ -1,12 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { probeNautilus } from '../core/backtest/engines/nautilus';
-import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
+import { ENGINE_CHOICES, type EngineChoice, type SelectedEngine, nautilusRefusal, preciseNeeds, selectPreciseEngine } from '../core/backtest/engines/select';
+import type { FallbackCode } from '../core/backtest/engines/types';
 import { CancelledError, InputError } from '../core/shared/errors';
-import { canaryFiles, precheckFiles } from '../core/evidence/runFiles';
+import { DEFAULT_BASE_CASH, canaryFiles, precheckFiles } from '../core/evidence/runFiles';
 import { formatCanary, formatPrecheck } from '../core/evidence/reportText';
-import { loadStrategy } from '../core/backtest/strategy/load';
+import { type LoadedStrategy, loadStrategy } from '../core/backtest/strategy/load';
+import { baselineSource } from '../core/release/baseline';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { pickStrategyFile } from './pickers';
@@ -56,13 +57,16 @@ async function pickPrices(context: vscode.ExtensionContext, folder: vscode.Works
   return picked.path;
 }
 
-/** Offers the ways out when NautilusTrader is not importable; resolves to the user's choice. */
+/** Fallbacks the user can fix in the interpreter (the others are about the strategy itself). */
+const INTERPRETER_FIXES: ReadonlySet<FallbackCode> = new Set(['interpreter_missing', 'nautilus_missing', 'nautilus_broken']);
+
+/** Offers the ways out when NautilusTrader cannot run in the interpreter; resolves to the user's choice. */
 async function offerNautilusFixes(python: string, reason: string, modal: boolean): Promise<'builtin' | undefined> {
   const useBuiltin = 'Use built-in engine';
   const install = 'Install nautilus_trader';
   const select = 'Select interpreter';
   const answer = await vscode.window.showWarningMessage(
-    `NautilusTrader is not importable by ${python} (${reason}).`,
+    `NautilusTrader cannot run with ${python}: ${reason.replace(/\.$/, '')}.`,
     { modal, detail: 'The precise backtest can run on the built-in engine instead, or you can install nautilus_trader into this interpreter.' },
     useBuiltin,
     install,
@@ -82,27 +86,38 @@ async function offerNautilusFixes(python: string, reason: string, modal: boolean
 }
 
 /**
- * The engine to run. With `auto` and no NautilusTrader the built-in engine runs at once (the
- * report says so) and a notification offers the fixes, once per interpreter; with `nautilus` the
- * user chooses before anything runs.
+ * The precise engine for this run, selected once (the core probes the interpreter once and the
+ * precheck reuses the selection). With `auto` and no usable NautilusTrader the built-in engine
+ * runs at once (the report says why) and a notification offers the fixes, once per interpreter;
+ * with `nautilus` the user chooses before anything runs. A strategy NautilusTrader cannot run
+ * (next_open, fractional lots, shorts) is no interpreter problem: auto falls back silently, an
+ * explicit `nautilus` is the core's error.
  */
-async function chooseEngine(folder: vscode.WorkspaceFolder, services: Services, offered: Set<string>): Promise<{ engine: EngineChoice; python: string }> {
+async function selectEngine(folder: vscode.WorkspaceFolder, services: Services, offered: Set<string>, strategy: LoadedStrategy, log: (text: string) => void): Promise<SelectedEngine> {
   const setting = vscode.workspace.getConfiguration('qraft', folder.uri).get<string>('engine', 'auto');
-  const engine: EngineChoice = (ENGINE_CHOICES as readonly string[]).includes(setting) ? (setting as EngineChoice) : 'auto';
+  const choice: EngineChoice = (ENGINE_CHOICES as readonly string[]).includes(setting) ? (setting as EngineChoice) : 'auto';
   const interpreter = await services.interpreters.resolve(folder);
-  services.log.info(`Python for NautilusTrader: ${interpreter.path} (${interpreter.source}); engine setting: ${engine}`);
-  if (engine === 'builtin') return { engine, python: interpreter.path };
-  const probe = await probeNautilus(interpreter.path);
-  if (probe.ok) return { engine, python: interpreter.path };
-  if (engine === 'auto') {
-    if (!offered.has(interpreter.path)) {
-      offered.add(interpreter.path);
-      void offerNautilusFixes(interpreter.path, probe.message, false);
+  const python = interpreter.path;
+  services.log.info(`Python for NautilusTrader: ${python} (${interpreter.source}); engine setting: ${choice}`);
+  const options = { ...preciseNeeds(strategy.strategy, DEFAULT_BASE_CASH), python, onStderr: log };
+  if (choice === 'nautilus') {
+    const refusal = nautilusRefusal(options);
+    try {
+      return await selectPreciseEngine(choice, options);
+    } catch (err) {
+      const fixable = !refusal && err instanceof InputError && (err.kind === 'engine_unavailable' || err.kind === 'interpreter_missing');
+      if (!fixable) throw err;
+      if ((await offerNautilusFixes(python, err.message, true)) === 'builtin') return selectPreciseEngine('builtin');
+      throw new CancelledError('The run');
     }
-    return { engine: 'builtin', python: interpreter.path };
   }
-  if ((await offerNautilusFixes(interpreter.path, probe.message, true)) === 'builtin') return { engine: 'builtin', python: interpreter.path };
-  throw new CancelledError('The run');
+  const selected = await selectPreciseEngine(choice, options);
+  const fallback = selected.fallback;
+  if (fallback && INTERPRETER_FIXES.has(fallback.code) && !offered.has(python)) {
+    offered.add(python);
+    void offerNautilusFixes(python, fallback.detail ?? fallback.message, false);
+  }
+  return selected;
 }
 
 /** Runs `work` under a cancellable progress notification; cancelling aborts (and kills Python). */
@@ -135,14 +150,12 @@ export function registerStrategyCommands(context: vscode.ExtensionContext, servi
     const label = `${strategy.strategy.name}@${strategy.strategy.version}`;
     const request = { strategyPath: strategyUri.fsPath, pricesPath, config: target.config, reportsDir: target.reportsDir };
     if (kind === 'precheck') {
-      const { engine, python } = await chooseEngine(target.folder, services, askedAbout);
-      const saved = await withCancellableProgress(`Qraft: precheck of ${label}`, (signal, progress) =>
-        precheckFiles({ ...request, engine, python, signal, progress, onEngineLog: (text) => log.debug(`[nautilus] ${text}`) }),
-      );
+      const engine = await selectEngine(target.folder, services, askedAbout, strategy, (text) => log.debug(`[nautilus] ${text}`));
+      const saved = await withCancellableProgress(`Qraft: precheck of ${label}`, (signal, progress) => precheckFiles({ ...request, engine, signal, progress }));
       logBlock(log, `Precheck of ${label}`, formatPrecheck(saved.report, saved.path));
       services.reports.show({ report: saved.report, path: saved.path });
     } else {
-      const saved = await withCancellableProgress(`Qraft: canary of ${label}`, (signal, progress) => canaryFiles({ ...request, release: target.release, signal, progress }));
+      const saved = await withCancellableProgress(`Qraft: canary of ${label}`, (signal, progress) => canaryFiles({ ...request, baseline: baselineSource(target.release), signal, progress }));
       logBlock(log, `Canary of ${label}`, formatCanary(saved.report, saved.path));
       services.reports.show({ report: saved.report, path: saved.path });
     }

@@ -10,7 +10,6 @@ import { type Strategy, barsPerYear } from './strategy/schema';
 export interface BacktestResult {
   engine: EngineName;
   version: string;
-  note?: string;
   fills: FillLog;
   ledger: Ledger;
   metrics: Metrics;
@@ -31,5 +30,5 @@ export async function backtest(
   );
   const ledger = replayFills(frame, run.fills, cash);
   const metrics = computeMetrics({ ledger, trades: run.fills.length, initialCash: cash, barsPerYear: barsPerYear(strategy) });
-  return { engine: run.engine, version: run.version, note: run.note, fills: run.fills, ledger, metrics };
+  return { engine: run.engine, version: run.version, fills: run.fills, ledger, metrics };
 }

@@ -1,6 +1,7 @@
 import { type BacktestResult, backtest } from '../backtest/run';
 import type { PriceFrame } from '../backtest/data/frame';
 import { quickEngine } from '../backtest/engines/quick';
+import type { SelectedEngine } from '../backtest/engines/select';
 import type { Engine } from '../backtest/engines/types';
 import { throwIfAborted } from '../shared/errors';
 import type { GateConfig } from './gates/config';
@@ -22,8 +23,8 @@ export interface PrecheckRequest {
   frame: PriceFrame;
   /** The precise engine, already chosen (see engines/select.ts). */
   precise: Engine;
-  /** Why that engine was chosen, when the user did not name it. */
-  preciseNote?: string;
+  /** Why that engine was chosen, when the user did not name it: the note and, when `auto` fell back to builtin, why. */
+  preciseSelection?: Omit<SelectedEngine, 'engine'>;
   config: GateConfig;
   cash: number;
   signal?: AbortSignal;
@@ -43,12 +44,13 @@ export function dataSummary(frame: PriceFrame): PrecheckReport['data'] {
   };
 }
 
-export function engineSummary(result: BacktestResult, frame: PriceFrame, cash: number): PrecheckReport['quick'] {
+export function engineSummary(result: BacktestResult, frame: PriceFrame, cash: number, selection: Omit<SelectedEngine, 'engine'> = {}): PrecheckReport['quick'] {
   const series: ChartSeries = chartSeries(frame.times, result.ledger.equity, drawdownSeries(result.ledger.equity, cash), CHART_POINTS);
   return {
     engine: result.engine,
     version: result.version,
-    ...(result.note ? { note: result.note } : {}),
+    ...(selection.note ? { note: selection.note } : {}),
+    ...(selection.fallback ? { fallback: selection.fallback } : {}),
     metrics: result.metrics,
     series,
   };
@@ -81,8 +83,6 @@ export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckRep
   gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, loaded.dir, cash, config.cost_sensitivity)));
   gates.push(await step('leakage', 0.1, () => leakageGate(strategy, frame, loaded.dir, targets, config.leakage)));
   timings.total = Date.now() - started;
-  const preciseSummary = engineSummary(first, frame, cash);
-  if (request.preciseNote && !preciseSummary.note) preciseSummary.note = request.preciseNote;
   return {
     kind: 'qraft.precheck',
     passed: gates.every((gate) => gate.passed),
@@ -94,7 +94,7 @@ export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckRep
     cash,
     gates,
     quick: engineSummary(quick, frame, cash),
-    precise: preciseSummary,
+    precise: engineSummary(first, frame, cash, request.preciseSelection),
     timings_ms: timings,
   };
 }

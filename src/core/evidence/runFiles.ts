@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
 import { type CanaryBaseline, runCanary } from './canary';
 import { loadPrices } from '../backtest/data/load';
-import { type EngineChoice, selectPreciseEngine } from '../backtest/engines/select';
+import { type EngineChoice, type EngineSelectionOptions, type SelectedEngine, preciseNeeds, selectPreciseEngine } from '../backtest/engines/select';
 import { isQraftError } from '../shared/errors';
-import type { QraftConfig } from './gates/config';
+import type { EvidenceConfig } from './gates/config';
 import { shortHash } from '../shared/labels';
 import { runPrecheck } from './precheck';
-import type { ReleaseService } from '../release/service';
 import type { CanaryReport, PrecheckReport } from './reports/schema';
 import { type SavedReport, saveReport } from './reports/store';
 import { loadStrategy, parseStrategy } from '../backtest/strategy/load';
@@ -20,18 +19,25 @@ interface EvidenceRequest {
   symbol?: string;
   start?: string;
   end?: string;
-  config: QraftConfig;
+  config: EvidenceConfig;
   reportsDir: string;
   signal?: AbortSignal;
   progress?: (step: string, share: number) => void;
 }
 
 export interface PrecheckFilesRequest extends EvidenceRequest {
-  engine: EngineChoice;
+  /**
+   * The precise engine: already selected (selectPreciseEngine, as the extension does to offer
+   * fixes first), or a choice this call resolves with the strategy's needs.
+   */
+  engine: EngineChoice | SelectedEngine;
+  /** Interpreter for NautilusTrader, when `engine` is a choice. */
   python?: string;
   cash?: number;
-  /** NautilusTrader's own messages (stderr), for a log. */
+  /** NautilusTrader's own messages (stderr), for a log, when `engine` is a choice. */
   onEngineLog?: (text: string) => void;
+  /** The interpreter probe, when `engine` is a choice (tests count it). */
+  probe?: EngineSelectionOptions['probe'];
 }
 
 /** Loads the strategy and prices from disk, runs the precheck and saves its report. */
@@ -39,23 +45,44 @@ export async function precheckFiles(request: PrecheckFilesRequest): Promise<Save
   request.progress?.('load', 0);
   const strategy = loadStrategy(request.strategyPath);
   const frame = loadPrices(request.pricesPath, { universe: strategy.strategy.universe, symbol: request.symbol, start: request.start, end: request.end });
-  const precise = await selectPreciseEngine(request.engine, { python: request.python, timing: strategy.strategy.execution.timing, signal: request.signal, onStderr: request.onEngineLog });
+  const cash = request.cash ?? DEFAULT_BASE_CASH;
+  const { engine: precise, ...selection } =
+    typeof request.engine === 'string'
+      ? await selectPreciseEngine(request.engine, {
+          ...preciseNeeds(strategy.strategy, cash),
+          python: request.python,
+          signal: request.signal,
+          onStderr: request.onEngineLog,
+          probe: request.probe,
+        })
+      : request.engine;
   const report = await runPrecheck({
     strategy,
     frame,
-    precise: precise.engine,
-    preciseNote: precise.note,
+    precise,
+    preciseSelection: selection,
     config: request.config.gates,
-    cash: request.cash ?? DEFAULT_BASE_CASH,
+    cash,
     signal: request.signal,
     progress: request.progress,
   });
   return saveReport(request.reportsDir, report);
 }
 
+/**
+ * Where the canary finds CURRENT's strategy, its baseline. The release part provides it
+ * (release/baseline.ts); evidence knows nothing of the release's stores.
+ */
+export interface BaselineSource {
+  /** CURRENT's manifest hash, or null when nothing is published yet. */
+  current(): Promise<{ manifest_hash: string } | null>;
+  /** The strategy document a published manifest holds; a QraftError when it cannot be read. */
+  payload(manifestHash: string): unknown;
+}
+
 export interface CanaryFilesRequest extends EvidenceRequest {
-  /** The release whose CURRENT strategy is the baseline. */
-  release: ReleaseService;
+  /** CURRENT's strategy, the baseline. */
+  baseline: BaselineSource;
 }
 
 /** Runs the canary of a strategy file against CURRENT on the same prices and saves its report. */
@@ -74,7 +101,7 @@ export async function canaryFiles(request: CanaryFilesRequest): Promise<SavedRep
     return frame;
   };
   const frame = loadFor(strategy.strategy.universe);
-  const baseline = await currentBaseline(request.release, strategy.dir, loadFor);
+  const baseline = await currentBaseline(request.baseline, strategy.dir, loadFor);
   request.progress?.('canary', 0.2);
   const report = await runCanary({ strategy, frame, start: request.start, end: request.end, config: request.config.canary, baseline, signal: request.signal });
   return saveReport(request.reportsDir, report);
@@ -82,16 +109,15 @@ export async function canaryFiles(request: CanaryFilesRequest): Promise<SavedRep
 
 /** CURRENT's strategy on the same prices, or a sentence saying why there is no baseline. */
 async function currentBaseline(
-  release: ReleaseService,
+  source: BaselineSource,
   strategyDir: string,
   loadFor: (universe: string[]) => CanaryBaseline['frame'],
 ): Promise<CanaryBaseline | { note: string }> {
-  const current = await release.current();
+  const current = await source.current();
   if (!current) return { note: 'No CURRENT release yet, so there is no baseline to compare with.' };
   const label = `CURRENT ${shortHash(current.manifest_hash)}`;
   try {
-    const candidate = release.pool.candidate(current.manifest_hash);
-    const loaded = parseStrategy(candidate.payload, `${label} payload`, resolve(strategyDir));
+    const loaded = parseStrategy(source.payload(current.manifest_hash), `${label} payload`, resolve(strategyDir));
     return { strategy: loaded, manifest_hash: current.manifest_hash, frame: loadFor(loaded.strategy.universe) };
   } catch (err) {
     if (!isQraftError(err)) throw err;

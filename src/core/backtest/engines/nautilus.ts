@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CancelledError, InputError, InternalError, type QraftError } from '../../shared/errors';
 import { FillLog } from './fills';
+import { JOB_VERSION, RUNNER_ERRORS } from './runnerNames';
 import type { Engine, EngineInput, EngineRun, RunOptions } from './types';
 
 /** What the runner needs on each supported Python: 1.221.0 is the last for 3.11, 1.230.0 needs ≥ 3.12. */
@@ -39,7 +40,9 @@ const RunnerOutputSchema = z.union([
   RunnerErrorSchema,
 ]);
 
-export type NautilusProbe = { ok: true; version: string; python: string } | { ok: false; code: string; message: string };
+/** Why a probe failed: no interpreter, no nautilus_trader, or an answer that is not the runner's. */
+export type ProbeFailureCode = 'interpreter_missing' | 'nautilus_missing' | 'nautilus_broken';
+export type NautilusProbe = { ok: true; version: string; python: string } | { ok: false; code: ProbeFailureCode; message: string };
 
 export interface NautilusOptions {
   /** Python interpreter that has nautilus_trader installed. */
@@ -64,8 +67,8 @@ function runnerEnv(): NodeJS.ProcessEnv {
 function processFailure(err: unknown, python: string, timeoutMs: number, signal?: AbortSignal): QraftError {
   const failure = err as { code?: string; timedOut?: boolean; isCanceled?: boolean; exitCode?: number; signal?: string; stderr?: string; shortMessage?: string };
   if (signal?.aborted || failure.isCanceled) return new CancelledError('The NautilusTrader run');
-  if (failure.code === 'ENOENT') return new InputError(`The Python interpreter "${python}" was not found; choose another with --python or the qraft.pythonPath setting.`);
-  if (failure.code === 'EACCES') return new InputError(`The Python interpreter "${python}" is not executable.`);
+  if (failure.code === 'ENOENT') return new InputError(`The Python interpreter "${python}" was not found.`, 'interpreter_missing');
+  if (failure.code === 'EACCES') return new InputError(`The Python interpreter "${python}" is not executable.`, 'interpreter_missing');
   if (failure.timedOut) return new InternalError(`NautilusTrader did not finish within ${Math.round(timeoutMs / 1000)} s, so the run was stopped.`);
   const lastLine = (failure.stderr ?? '').trim().split('\n').filter(Boolean).at(-1);
   const how = failure.signal ? `was killed by ${failure.signal}` : `exited with code ${failure.exitCode ?? '?'}`;
@@ -84,11 +87,15 @@ export async function probeNautilus(python: string, options: { signal?: AbortSig
   } catch (err) {
     const failure = processFailure(err, python, timeoutMs, options.signal);
     if (failure instanceof CancelledError) throw failure;
-    return { ok: false, code: 'interpreter', message: failure.message.replace(/\.$/, '') };
+    const missing = failure instanceof InputError && failure.kind === 'interpreter_missing';
+    return { ok: false, code: missing ? 'interpreter_missing' : 'nautilus_broken', message: failure.message.replace(/\.$/, '') };
   }
   const parsed = ProbeSchema.safeParse(safeJson(stdout.trim().split('\n').at(-1) ?? ''));
-  if (!parsed.success) return { ok: false, code: 'interpreter', message: `"${python}" did not answer the probe like a Python 3 interpreter` };
-  if (!parsed.data.ok) return { ok: false, code: parsed.data.error.code, message: parsed.data.error.message.replace(/\.$/, '') };
+  if (!parsed.success) return { ok: false, code: 'nautilus_broken', message: `"${python}" did not answer the probe like a Python 3 interpreter` };
+  if (!parsed.data.ok) {
+    const code = parsed.data.error.code === RUNNER_ERRORS.nautilus_missing ? 'nautilus_missing' : 'nautilus_broken';
+    return { ok: false, code, message: parsed.data.error.message.replace(/\.$/, '') };
+  }
   return { ok: true, version: parsed.data.nautilus_trader, python: parsed.data.python };
 }
 
@@ -109,7 +116,7 @@ export function installHint(python: string): string {
 function jobFor(input: EngineInput): unknown {
   const list = (columns: Float64Array[]) => columns.map((column) => Array.from(column));
   return {
-    version: 1,
+    version: JOB_VERSION,
     symbols: input.frame.symbols,
     times: Array.from(input.frame.times),
     open: list(input.frame.open),
@@ -126,8 +133,6 @@ function jobFor(input: EngineInput): unknown {
   };
 }
 
-const USER_ERROR_CODES = new Set(['bad_job', 'unsupported_timing', 'unsupported']);
-
 /**
  * The precise engine on NautilusTrader's BacktestEngine, run by `python/qraft_nautilus` in a
  * fresh process per run (so two runs are two cold starts). Fills come back as JSON; equity and
@@ -139,7 +144,7 @@ export function nautilusEngine(options: NautilusOptions): Engine {
     name: 'nautilus',
     async run(input: EngineInput, runOptions: RunOptions = {}): Promise<EngineRun> {
       if (input.timing === 'next_open') {
-        throw new InputError('NautilusTrader has no next-bar-open execution; use execution.timing "next_close" or "close", or --engine builtin.');
+        throw new InputError('NautilusTrader has no next-bar-open execution; use execution.timing "next_close" or "close".', 'engine_unavailable');
       }
       const dir = mkdtempSync(join(tmpdir(), 'qraft-nautilus-'));
       try {
@@ -166,8 +171,10 @@ export function nautilusEngine(options: NautilusOptions): Engine {
         const output = parsed.data;
         if (!output.ok) {
           const message = output.error.message.replace(/\.$/, '');
-          if (output.error.code === 'nautilus_missing') throw new InputError(`${message}; install it with ${installHint(options.python)}.`);
-          if (USER_ERROR_CODES.has(output.error.code)) throw new InputError(`NautilusTrader cannot run this job: ${message}.`);
+          const code = output.error.code;
+          if (code === RUNNER_ERRORS.nautilus_missing) throw new InputError(`${message}; install it with ${installHint(options.python)}.`, 'engine_unavailable');
+          if (code === RUNNER_ERRORS.unsupported_timing || code === RUNNER_ERRORS.unsupported) throw new InputError(`NautilusTrader cannot run this job: ${message}.`, 'engine_unavailable');
+          if (code === RUNNER_ERRORS.bad_job) throw new InputError(`NautilusTrader cannot run this job: ${message}.`);
           throw new InternalError(`NautilusTrader failed: ${message}.`);
         }
         return { engine: 'nautilus', version: output.nautilus_trader, fills: toFillLog(output.fills, input) };

@@ -5,6 +5,33 @@ import type { FillLog } from './fills';
 
 export type EngineName = 'quick' | 'builtin' | 'nautilus';
 
+/** Why NautilusTrader did not run a strategy: the interpreter, the library, or what the strategy asks for. */
+export const FALLBACK_CODES = [
+  /** The interpreter does not exist or cannot be executed. */
+  'interpreter_missing',
+  /** nautilus_trader is not importable by the interpreter. */
+  'nautilus_missing',
+  /** The interpreter or the runner did not answer the probe as expected. */
+  'nautilus_broken',
+  /** execution.timing next_open: NautilusTrader has no next-bar-open execution. */
+  'next_open_unsupported',
+  /** execution.lot_size 0 (fractional) or not whole: NautilusTrader equities trade whole shares. */
+  'lot_size_unsupported',
+  /** sizing.allow_short: the runner's cash account cannot sell short. */
+  'short_unsupported',
+  /** Starting cash above what the runner's account holds. */
+  'cash_unsupported',
+] as const;
+export type FallbackCode = (typeof FALLBACK_CODES)[number];
+
+/** Why `auto` ran the built-in engine: a stable code and one sentence. */
+export interface EngineFallback {
+  code: FallbackCode;
+  message: string;
+  /** The probe's own words, when it said more (e.g. the import error). */
+  detail?: string;
+}
+
 export interface Costs {
   commission_bps: number;
   slippage_bps: number;
@@ -26,8 +53,6 @@ export interface EngineRun {
   engine: EngineName;
   version: string;
   fills: FillLog;
-  /** Why this engine ran (e.g. "auto: nautilus_trader not importable"), when it was chosen for the user. */
-  note?: string;
 }
 
 export interface RunOptions {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FALLBACK_CODES } from '../../backtest/engines/types';
 import { Sha256 } from '../../shared/hashing';
 
 export const MetricsSchema = z.object({
@@ -15,10 +16,18 @@ export const MetricsSchema = z.object({
   exposure: z.number(),
 });
 
+/** Why `auto` ran the built-in engine (reports written before it existed have only the note). */
+export const EngineFallbackSchema = z.object({
+  code: z.enum(FALLBACK_CODES),
+  message: z.string(),
+  detail: z.string().optional(),
+});
+
 export const EngineSummarySchema = z.object({
   engine: z.enum(['quick', 'builtin', 'nautilus']),
   version: z.string(),
   note: z.string().optional(),
+  fallback: EngineFallbackSchema.optional(),
   metrics: MetricsSchema,
 });
 
