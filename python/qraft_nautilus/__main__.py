@@ -13,6 +13,8 @@ import sys
 import traceback
 from typing import Any
 
+from .names import ERROR_BAD_JOB, ERROR_NAUTILUS_ERROR, ERROR_NAUTILUS_MISSING
+
 EXIT_OK = 0
 EXIT_USAGE = 3  # same as any other error: the caller only needs "not 0"
 EXIT_ERROR = 3
@@ -39,7 +41,7 @@ def probe() -> int:
     except Exception as exc:  # noqa: BLE001 - any import failure means "not usable"
         if _debug():
             traceback.print_exc(file=sys.stderr)
-        _print(_error("nautilus_missing", f"nautilus_trader cannot be imported ({type(exc).__name__}: {exc})."))
+        _print(_error(ERROR_NAUTILUS_MISSING, f"nautilus_trader cannot be imported ({type(exc).__name__}: {exc})."))
         return EXIT_ERROR
     _print({"ok": True, "nautilus_trader": str(nautilus_trader.__version__), "python": platform.python_version()})
     return EXIT_OK
@@ -70,16 +72,16 @@ def run(job_path: str, out_path: str) -> int:
             traceback.print_exc(file=sys.stderr)
         document = _error(exc.code, exc.message)
     except MemoryError:
-        document = _error("nautilus_error", "The runner ran out of memory.")
+        document = _error(ERROR_NAUTILUS_ERROR, "The runner ran out of memory.")
     except Exception as exc:  # noqa: BLE001 - never a bare traceback on stdout/stderr
         if _debug():
             traceback.print_exc(file=sys.stderr)
         detail = " ".join(str(exc).split())[:300]
-        document = _error("nautilus_error", f"Unexpected failure: {type(exc).__name__}: {detail}")
+        document = _error(ERROR_NAUTILUS_ERROR, f"Unexpected failure: {type(exc).__name__}: {detail}")
 
     if document.get("ok"):
         if not _write(out_path, document):
-            document = _error("bad_job", f"The output file {out_path} cannot be written.")
+            document = _error(ERROR_BAD_JOB, f"The output file {out_path} cannot be written.")
             _print(document)
             return EXIT_ERROR
         _print({"ok": True, "out": out_path, "fills": len(document["fills"]), "elapsed_ms": document["elapsed_ms"]})
@@ -95,7 +97,7 @@ def main(argv: list[str]) -> int:
     if len(argv) == 2 and not any(a.startswith("--") for a in argv):
         return run(argv[0], argv[1])
     sys.stderr.write(USAGE + "\n")
-    _print(_error("bad_job", "Wrong arguments; expected JOB.json OUT.json or --probe."))
+    _print(_error(ERROR_BAD_JOB, "Wrong arguments; expected JOB.json OUT.json or --probe."))
     return EXIT_USAGE
 
 

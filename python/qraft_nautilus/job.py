@@ -11,17 +11,24 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-JOB_VERSION = 1
-# rebalance[t] flags, as the TypeScript side's TargetWeights: which symbols trade for bar t's signal.
-REBALANCE_NONE = 0  # no orders
-REBALANCE_CHANGED = 1  # only symbols whose target differs from bar t-1's (bar -1 counts as 0)
-REBALANCE_ALL = 2  # every symbol back to its target
-TIMINGS = ("next_close", "close", "next_open")
+# The job version, timings, rebalance[t] flags (which symbols trade for bar t's signal), error
+# codes and the cash limit are defined once on the TypeScript side and generated into names.py.
+from .names import (
+    ERROR_BAD_JOB,
+    ERROR_UNSUPPORTED,
+    ERROR_UNSUPPORTED_TIMING,
+    JOB_VERSION,
+    MAX_CASH,
+    REBALANCE_ALL,
+    REBALANCE_CHANGED,
+    REBALANCE_NONE,
+    TIMING_NEXT_OPEN,
+    TIMINGS,
+)
+
 # Largest price precision we accept: NautilusTrader's fixed-point prices hold more, but nine
 # decimals already sit far below a cent for any realistic price.
 MAX_PRICE_PRECISION = 9
-# Largest cash balance NautilusTrader's Money can hold is about 1.7e13; stay well below it.
-MAX_CASH = 1e12
 
 
 class QraftError(Exception):
@@ -34,7 +41,7 @@ class QraftError(Exception):
 
 
 def bad_job(message: str) -> QraftError:
-    return QraftError("bad_job", message)
+    return QraftError(ERROR_BAD_JOB, message)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class Job:
     weights: list[list[float]]  # [symbol][bar]
     rebalance: list[int]  # [bar] REBALANCE_NONE / REBALANCE_CHANGED / REBALANCE_ALL
     costs: Costs
-    timing: str  # "close" | "next_close"
+    timing: str  # TIMING_CLOSE | TIMING_NEXT_CLOSE
     lot_size: int
     cash: float
     price_precision: int
@@ -145,9 +152,9 @@ def parse_job(raw: Any) -> Job:
     timing = raw.get("timing")
     if timing not in TIMINGS:
         raise bad_job(f'"timing" must be one of {", ".join(TIMINGS)}, got {_show(timing)}.')
-    if timing == "next_open":
+    if timing == TIMING_NEXT_OPEN:
         raise QraftError(
-            "unsupported_timing",
+            ERROR_UNSUPPORTED_TIMING,
             "NautilusTrader has no next-bar-open execution; use next_close or close, or the built-in engine.",
         )
 
@@ -196,7 +203,7 @@ def parse_job(raw: Any) -> Job:
         for t, w in enumerate(row):
             if w < 0 and rebalance[t] != REBALANCE_NONE:
                 raise QraftError(
-                    "unsupported",
+                    ERROR_UNSUPPORTED,
                     f"NautilusTrader's cash account cannot sell short, but the weight of {symbols[s]} at bar {t} is {w}.",
                 )
 
@@ -216,13 +223,13 @@ def parse_job(raw: Any) -> Job:
         raise bad_job(f'"lot_size" must be a whole number of shares >= 1, got {_show(lot)}.')
     if lot == 0 or lot != int(lot):
         raise QraftError(
-            "unsupported",
+            ERROR_UNSUPPORTED,
             f"NautilusTrader Equity instruments trade whole shares, so lot_size must be a whole number >= 1 (got {lot}).",
         )
 
     cash = _number(raw.get("cash"), '"cash"', positive=True)
     if cash > MAX_CASH:
-        raise QraftError("unsupported", f'"cash" of {cash} is above the supported maximum of {MAX_CASH:g}.')
+        raise QraftError(ERROR_UNSUPPORTED, f'"cash" of {cash} is above the supported maximum of {MAX_CASH:g}.')
 
     precision_raw = raw.get("price_precision")
     if precision_raw is None:

@@ -13,7 +13,7 @@ Nautilus behaviours set aside on purpose:
 * Volume. A bar becomes four trade ticks with a quarter of its volume each, and a MARKET order
   larger than that fills its rest one price increment worse. The bars are therefore fed with a
   huge, constant volume (``FEED_VOLUME``) instead of the job's volume, so every order fills
-  whole at the close; an order larger than one tick's volume stops the run ("unsupported").
+  whole at the close; an order larger than one tick's volume stops the run (ERROR_UNSUPPORTED).
 * The pre-trade risk check. With bars only, the risk engine has no quote or trade tick to price
   a MARKET order and skips its balance check anyway (with a warning per order); were it to
   check, the buys would be measured against a balance that does not yet hold the proceeds of
@@ -30,7 +30,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from .job import REBALANCE_ALL, REBALANCE_NONE, Job, QraftError
+from .job import Job, QraftError
+from .names import ERROR_NAUTILUS_ERROR, ERROR_NAUTILUS_MISSING, ERROR_UNSUPPORTED, REBALANCE_ALL, REBALANCE_NONE, TIMING_CLOSE
 
 VENUE = "SIM"
 # Volume given to every bar: a quarter of it (one trade tick) must exceed any order.
@@ -76,7 +77,7 @@ class Mirror:
         return max(self.min_commission, self.rate * notional)
 
     def signal_bar(self, bar: int) -> int:
-        return bar if self.job.timing == "close" else bar - 1
+        return bar if self.job.timing == TIMING_CLOSE else bar - 1
 
     def orders_for(self, bar: int) -> list[tuple[int, float, float]]:
         job = self.job
@@ -168,7 +169,7 @@ def run_job(job: Job) -> dict[str, Any]:
         from nautilus_trader.persistence.wranglers import BarDataWrangler
         from nautilus_trader.trading.strategy import Strategy
     except ImportError as exc:
-        raise QraftError("nautilus_missing", f"nautilus_trader cannot be imported ({exc}).") from exc
+        raise QraftError(ERROR_NAUTILUS_MISSING, f"nautilus_trader cannot be imported ({exc}).") from exc
 
     n_symbols = len(job.symbols)
     slip = job.costs.slip
@@ -295,7 +296,7 @@ def run_job(job: Job) -> dict[str, Any]:
     except QraftError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise QraftError("nautilus_error", f"NautilusTrader setup failed: {type(exc).__name__}: {_clip(str(exc))}") from exc
+        raise QraftError(ERROR_NAUTILUS_ERROR, f"NautilusTrader setup failed: {type(exc).__name__}: {_clip(str(exc))}") from exc
 
     mirror = Mirror(job)
     instrument_ids = [inst.id for inst in instruments]
@@ -335,7 +336,7 @@ def run_job(job: Job) -> dict[str, Any]:
                 quantity = abs(delta)
                 if quantity >= TICK_VOLUME:
                     raise QraftError(
-                        "unsupported",
+                        ERROR_UNSUPPORTED,
                         f"An order for {quantity:g} shares of {job.symbols[s]} at bar {bar_index} exceeds the simulated bar volume.",
                     )
                 order = self.order_factory.market(
@@ -379,7 +380,7 @@ def run_job(job: Job) -> dict[str, Any]:
             if isinstance(exc.__cause__, QraftError):
                 raise exc.__cause__ from exc
             raise QraftError(
-                "nautilus_error",
+                ERROR_NAUTILUS_ERROR,
                 f"NautilusTrader failed during the run: {type(exc).__name__}: {_clip(str(exc))}",
             ) from exc
         return _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, started, setup_ms, run_ms)
@@ -398,11 +399,11 @@ def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_b
 
     slip = job.costs.slip
     if strategy.problems:
-        raise QraftError("nautilus_error", f"NautilusTrader did not fill every order: {_clip(strategy.problems[0])}.")
+        raise QraftError(ERROR_NAUTILUS_ERROR, f"NautilusTrader did not fill every order: {_clip(strategy.problems[0])}.")
     filled_orders = {event.client_order_id.value for event in strategy.fills}
     if len(filled_orders) != strategy.submitted or len(strategy.fills) != strategy.submitted:
         raise QraftError(
-            "nautilus_error",
+            ERROR_NAUTILUS_ERROR,
             f"NautilusTrader filled {len(strategy.fills)} times for {strategy.submitted} orders: it stopped the run "
             "early (its cash account would have gone negative) or split an order.",
         )
@@ -415,7 +416,7 @@ def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_b
     for event in strategy.fills:
         bar_index = ts_to_bar.get(event.ts_event)
         if bar_index is None:
-            raise QraftError("nautilus_error", f"NautilusTrader reported a fill at {event.ts_event} ns, which is no bar's time.")
+            raise QraftError(ERROR_NAUTILUS_ERROR, f"NautilusTrader reported a fill at {event.ts_event} ns, which is no bar's time.")
         symbol = symbol_of[event.instrument_id.value]
         quantity = int(event.last_qty.as_decimal())
         price = float(event.last_px.as_decimal())
@@ -423,14 +424,14 @@ def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_b
         commission, slippage = fee_model.parts[event.client_order_id.value]
         if quantity != strategy.ordered.get(event.client_order_id.value):
             raise QraftError(
-                "nautilus_error",
+                ERROR_NAUTILUS_ERROR,
                 f"NautilusTrader filled {quantity} shares of {symbol} at bar {bar_index} for an order of "
                 f"{strategy.ordered.get(event.client_order_id.value)}.",
             )
         s = column[symbol]
         if abs(price - job.close[s][bar_index]) > half_increment:
             raise QraftError(
-                "nautilus_error",
+                ERROR_NAUTILUS_ERROR,
                 f"NautilusTrader filled {symbol} at bar {bar_index} at {price}, not at the close {job.close[s][bar_index]}.",
             )
         positions[s] += quantity if buy else -quantity

@@ -1,37 +1,25 @@
 import type { Ledger } from './engines/ledger';
 
-/** The one set of metrics every engine and report uses. Returns are fractions (0.05 = 5%). */
-export interface Metrics {
-  total_return: number;
-  cagr: number;
-  ann_vol: number;
-  sharpe: number;
-  sortino: number;
-  /** Largest peak-to-trough fall of equity, as a positive fraction. */
-  max_drawdown: number;
-  calmar: number;
-  /** Traded notional over average equity, per year. */
-  turnover: number;
-  trades: number;
-  /** Commissions plus slippage, in cash. */
-  fees: number;
-  /** Fraction of bars with a position open (time in market). */
-  exposure: number;
-}
-
-export const METRIC_NAMES = [
-  'total_return',
-  'cagr',
-  'ann_vol',
-  'sharpe',
-  'sortino',
-  'max_drawdown',
-  'calmar',
-  'turnover',
-  'trades',
-  'fees',
-  'exposure',
-] as const satisfies readonly (keyof Metrics)[];
+/**
+ * The one set of metrics every engine and report uses, defined once: the names (in report order)
+ * with what each means. Returns are fractions (0.05 = 5%).
+ */
+export const METRICS = {
+  total_return: 'final equity over the starting cash, minus 1',
+  cagr: 'compound annual growth rate',
+  ann_vol: 'annualised volatility of per-bar returns',
+  sharpe: 'annualised Sharpe ratio (risk-free rate 0)',
+  sortino: 'annualised Sortino ratio (risk-free rate 0)',
+  max_drawdown: 'largest peak-to-trough fall of equity, as a positive fraction',
+  calmar: 'cagr over max_drawdown',
+  turnover: 'traded notional over average equity, per year',
+  trades: 'number of trades',
+  fees: 'commissions plus slippage, in cash',
+  exposure: 'fraction of bars with a position open (time in market)',
+} as const;
+export type MetricName = keyof typeof METRICS;
+export type Metrics = Record<MetricName, number>;
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
 export interface MetricsInput {
   ledger: Ledger;

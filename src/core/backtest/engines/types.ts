@@ -3,7 +3,8 @@ import { REBALANCE_ALL, type TargetWeights } from '../signals/types';
 import type { Timing } from '../strategy/schema';
 import type { FillLog } from './fills';
 
-export type EngineName = 'quick' | 'builtin' | 'nautilus';
+export const ENGINE_NAMES = ['quick', 'builtin', 'nautilus'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Why NautilusTrader did not run a strategy: the interpreter, the library, or what the strategy asks for. */
 export const FALLBACK_CODES = [

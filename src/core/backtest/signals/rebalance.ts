@@ -1,7 +1,9 @@
+import { REBALANCE_CHANGED } from './types';
+
 /**
- * Rebalance flags: 1 where any symbol's target differs from the bar before (bar −1 counts as all
- * zeros, so the first non-zero target is a change). Signals with their own schedule set their
- * scheduled bars on top. One pass per symbol column: O(bars × symbols).
+ * Rebalance flags: REBALANCE_CHANGED where any symbol's target differs from the bar before (bar −1
+ * counts as all zeros, so the first non-zero target is a change). Signals with their own schedule
+ * set their scheduled bars on top. One pass per symbol column: O(bars × symbols).
  */
 export function changeFlags(weights: readonly Float64Array[], bars: number): Uint8Array {
   const flags = new Uint8Array(bars);
@@ -9,7 +11,7 @@ export function changeFlags(weights: readonly Float64Array[], bars: number): Uin
     let previous = 0;
     for (let bar = 0; bar < bars; bar += 1) {
       const weight = column[bar];
-      if (weight !== previous) flags[bar] = 1;
+      if (weight !== previous) flags[bar] = REBALANCE_CHANGED;
       previous = weight;
     }
   }

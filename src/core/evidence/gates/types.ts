@@ -1,4 +1,5 @@
-export type GateName = 'consistency' | 'cold_start' | 'cost_sensitivity' | 'leakage';
+export const GATE_NAMES = ['consistency', 'cold_start', 'cost_sensitivity', 'leakage'] as const;
+export type GateName = (typeof GATE_NAMES)[number];
 
 export interface GateResult {
   name: GateName;

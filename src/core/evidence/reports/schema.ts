@@ -1,20 +1,14 @@
 import { z } from 'zod';
-import { FALLBACK_CODES } from '../../backtest/engines/types';
+import { ENGINE_NAMES, FALLBACK_CODES } from '../../backtest/engines/types';
+import { METRICS, METRIC_NAMES, type MetricName } from '../../backtest/metrics';
+import { TIMINGS } from '../../backtest/strategy/schema';
+import { GATE_NAMES } from '../gates/types';
 import { Sha256 } from '../../shared/hashing';
 
-export const MetricsSchema = z.object({
-  total_return: z.number(),
-  cagr: z.number(),
-  ann_vol: z.number(),
-  sharpe: z.number(),
-  sortino: z.number(),
-  max_drawdown: z.number(),
-  calmar: z.number(),
-  turnover: z.number(),
-  trades: z.number(),
-  fees: z.number(),
-  exposure: z.number(),
-});
+/** Every metric of backtest/metrics.ts, by its one definition there. */
+export const MetricsSchema = z.object(
+  Object.fromEntries(METRIC_NAMES.map((name) => [name, z.number().describe(METRICS[name])])) as Record<MetricName, z.ZodNumber>,
+);
 
 /** Why `auto` ran the built-in engine (reports written before it existed have only the note). */
 export const EngineFallbackSchema = z.object({
@@ -24,7 +18,7 @@ export const EngineFallbackSchema = z.object({
 });
 
 export const EngineSummarySchema = z.object({
-  engine: z.enum(['quick', 'builtin', 'nautilus']),
+  engine: z.enum(ENGINE_NAMES),
   version: z.string(),
   note: z.string().optional(),
   fallback: EngineFallbackSchema.optional(),
@@ -39,7 +33,7 @@ export const SeriesSchema = z.object({
 });
 
 export const GateResultSchema = z.object({
-  name: z.enum(['consistency', 'cold_start', 'cost_sensitivity', 'leakage']),
+  name: z.enum(GATE_NAMES),
   passed: z.boolean(),
   value: z.number(),
   threshold: z.number(),
@@ -65,7 +59,7 @@ export const PrecheckReportSchema = z.object({
   strategy: StrategySummarySchema,
   strategy_hash: Sha256,
   data: DataSummarySchema,
-  timing: z.enum(['next_close', 'close', 'next_open']),
+  timing: z.enum(TIMINGS),
   cash: z.number(),
   gates: z.array(GateResultSchema),
   quick: EngineSummarySchema.extend({ series: SeriesSchema }),
