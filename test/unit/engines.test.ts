@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { runBuiltin } from '../../src/core/backtest/engines/builtin';
-import { fillsToList } from '../../src/core/backtest/engines/fills';
+import { fillsToList } from '../support/fills';
 import { replayFills } from '../../src/core/backtest/engines/ledger';
 import { runQuick } from '../../src/core/backtest/engines/quick';
 import type { Costs, EngineInput } from '../../src/core/backtest/engines/types';

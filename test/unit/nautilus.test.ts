@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { backtest } from '../../src/core/backtest/run';
 import { loadPrices } from '../../src/core/backtest/data/load';
 import { builtinEngine, runBuiltin } from '../../src/core/backtest/engines/builtin';
-import { type Fill, fillsToList } from '../../src/core/backtest/engines/fills';
+import { type Fill, fillsToList } from '../support/fills';
 import { nautilusEngine, probeNautilus } from '../../src/core/backtest/engines/nautilus';
 import { defaultPython } from '../../src/core/backtest/engines/python';
 import { selectPreciseEngine } from '../../src/core/backtest/engines/select';

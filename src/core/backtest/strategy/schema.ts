@@ -29,7 +29,6 @@ export const SignalSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('weights'), file: z.string().min(1) }),
 ]);
 export type Signal = z.output<typeof SignalSchema>;
-export type SignalType = Signal['type'];
 
 export const TIMINGS = ['next_close', 'close', 'next_open'] as const;
 export type Timing = (typeof TIMINGS)[number];
