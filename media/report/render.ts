@@ -4,6 +4,7 @@
  */
 import { METRIC_NAMES } from '../../src/core/backtest/metrics';
 import { formatMetric } from '../../src/core/evidence/reportText';
+import { shortHash, strategyLabel } from '../../src/core/shared/labels';
 import type { AnyReport, CanaryReport, PrecheckReport } from '../../src/views/report/protocol';
 import { canPropose } from '../../src/views/report/protocol';
 import { type ReportChart, createChart } from './charts';
@@ -20,7 +21,6 @@ export interface RenderedReport {
   charts: ReportChart[];
 }
 
-const short = (hash: string) => hash.slice(0, 12);
 const day = (iso: string) => iso.slice(0, 10);
 
 function when(iso: string): string {
@@ -84,7 +84,7 @@ function dataFacts(report: AnyReport): [string, Child[]][] {
   const { data } = report;
   return [
     ['Data', [`${data.symbols.join(', ')} · ${data.bars.toLocaleString('en-US')} bars · ${day(data.start)} .. ${day(data.end)}`]],
-    ['Fingerprint', [el('span', { className: 'mono', text: short(data.fingerprint), title: data.fingerprint })]],
+    ['Fingerprint', [el('span', { className: 'mono', text: shortHash(data.fingerprint), title: data.fingerprint })]],
     ['Files', [data.paths.join(', ')]],
     ['Cash', [report.cash.toLocaleString('en-US')]],
   ];
@@ -108,8 +108,8 @@ function header(verdictWord: string, state: 'pass' | 'fail' | 'warn', what: stri
   return el(
     'header',
     { className: `verdict verdict-${state}` },
-    el('h1', {}, el('span', { className: 'verdict-word', text: verdictWord }), ` ${what} · `, el('span', { className: 'strategy', text: `${report.strategy.name}@${report.strategy.version}` })),
-    el('p', { className: 'meta' }, el('span', { text: `strategy ${short(report.strategy_hash)}`, title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${duration ? ` · took ${duration}` : ''}`),
+    el('h1', {}, el('span', { className: 'verdict-word', text: verdictWord }), ` ${what} · `, el('span', { className: 'strategy', text: strategyLabel(report.strategy) })),
+    el('p', { className: 'meta' }, el('span', { text: `strategy ${shortHash(report.strategy_hash)}`, title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${duration ? ` · took ${duration}` : ''}`),
     ...extra,
   );
 }
@@ -265,7 +265,7 @@ function canaryPage(report: CanaryReport, actions: ReportActions): RenderedRepor
   const charts = [createChart({ title: 'Equity', kind: 'equity', lines: lines('equity') }), createChart({ title: 'Drawdown', kind: 'drawdown', lines: lines('drawdown') })];
   const state = report.verdict === 'pass' ? 'pass' : report.verdict === 'marginal' ? 'warn' : 'fail';
   const baselineFact: Child[] = report.baseline
-    ? [`CURRENT ${report.baseline.strategy.name}@${report.baseline.strategy.version} `, el('span', { className: 'mono', text: `(${short(report.baseline.manifest_hash)})`, title: report.baseline.manifest_hash })]
+    ? [`CURRENT ${strategyLabel(report.baseline.strategy)} `, el('span', { className: 'mono', text: `(${shortHash(report.baseline.manifest_hash)})`, title: report.baseline.manifest_hash })]
     : [el('span', { className: 'note', text: report.baseline_note ?? 'none' })];
   const root = el(
     'div',

@@ -8,6 +8,7 @@ import { DEFAULT_BASE_CASH, canaryFiles, precheckFiles } from '../core/evidence/
 import { formatCanary, formatPrecheck } from '../core/evidence/reportText';
 import { type LoadedStrategy, loadStrategy } from '../core/backtest/strategy/load';
 import { baselineSource } from '../core/release/baseline';
+import { strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { pickStrategyFile } from './pickers';
@@ -147,7 +148,7 @@ export function registerStrategyCommands(context: vscode.ExtensionContext, servi
     if (document?.isDirty) await document.save();
     const strategy = loadStrategy(strategyUri.fsPath);
     const pricesPath = await pickPrices(context, target.folder, strategyUri.fsPath);
-    const label = `${strategy.strategy.name}@${strategy.strategy.version}`;
+    const label = strategyLabel(strategy.strategy);
     const request = { strategyPath: strategyUri.fsPath, pricesPath, config: target.config, reportsDir: target.reportsDir };
     if (kind === 'precheck') {
       const engine = await selectEngine(target.folder, services, askedAbout, strategy, (text) => log.debug(`[nautilus] ${text}`));

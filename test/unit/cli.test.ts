@@ -125,6 +125,20 @@ describe('qraft deploy CLI', () => {
     });
   });
 
+  it('exits 3 with one sentence on an internal error (a runner that answers garbage), nothing saved', () => {
+    const ws = ungatedWorkspace();
+    // Answers the probe like a working NautilusTrader, then writes a result that is not JSON.
+    const python = join(tempDir('qraft-fake-python-'), 'python');
+    writeFileSync(python, '#!/bin/sh\nif [ "$3" = "--probe" ]; then echo \'{"ok": true, "nautilus_trader": "1.221.0", "python": "3.11"}\'; exit 0; fi\necho "{not json" > "$4"\n', { mode: 0o755 });
+    const before = snapshot(ws);
+    const run = runCli(['deploy', 'precheck', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv', '--engine', 'nautilus', '--python', python, '--fmt', 'json'], ws);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /^qraft: internal error: The NautilusTrader runner returned a result that is not valid JSON of the expected shape \(set QRAFT_DEBUG=1/);
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+    assert.equal(JSON.parse(run.stdout).exit_code, 3);
+    assert.deepEqual(snapshot(ws), before);
+  });
+
   it('prints help with exit 0 and works through the bin launcher', () => {
     const ws = tempDir();
     assert.match(ok(['deploy', '--help'], ws), /Usage: qraft deploy <subcommand>/);
