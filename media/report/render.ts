@@ -192,6 +192,9 @@ function precheckPage(report: PrecheckReport, actions: ReportActions): RenderedR
     { className: 'report report-precheck' },
     header(report.passed ? 'PASSED' : 'FAILED', report.passed ? 'pass' : 'fail', 'Precheck', report, [
       report.passed ? null : el('p', { className: 'reasons', text: `Failed gate${failed.length === 1 ? '' : 's'}: ${failed.join(', ')}` }),
+      report.precise.fallback
+        ? el('p', { className: 'fallback-warning' }, tag('fallback', 'warn'), el('span', { text: ` The precise channel ran on the built-in engine: ${report.precise.fallback.message}.` }))
+        : null,
     ]),
     actionBar(report, actions),
     divider(),

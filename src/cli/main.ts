@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { defaultPython } from '../core/backtest/engines/python';
 import { openWorkspace } from '../core/release/workspace';
 import { InputError, InternalError, RefusedError, isQraftError } from '../core/shared/errors';
 import { OPTION_TYPES, type Format, optional, parseFormat, parseSetOptions } from './options';
@@ -47,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
         configPath: optional(values, 'config'),
         overrides: parseSetOptions(values.set),
         overridesLabel: '--set',
+        python: optional(values, 'python') ?? defaultPython(process.cwd()),
       });
     const outcome = await subcommand.run(values, workspace, format);
     process.stdout.write((format === 'json' ? JSON.stringify(outcome.json, null, 2) : outcome.text) + '\n');

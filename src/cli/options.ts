@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
 import type { ConfigOverrides } from '../core/release/config';
 import { InputError } from '../core/shared/errors';
@@ -33,6 +34,11 @@ export const OPTION_TYPES = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
+
+/** Who acts when no name is given: $QRAFT_ACTOR, else the OS user. */
+export function defaultActor(): string {
+  return process.env.QRAFT_ACTOR?.trim() || userInfo().username;
+}
 
 export function required(options: Options, name: string, subcommand: string): string {
   const value = options[name];
@@ -75,8 +81,8 @@ export function parseFormat(value: string | boolean | undefined): Format {
 }
 
 /**
- * `--set section.key=value` options as config overrides: a number, a boolean or a [list] of
- * numbers at a dotted key, e.g. "gates.consistency.tolerance=0.05". The config schema then
+ * `--set section.key=value` options as config overrides: a number, a boolean, a word (an enum such
+ * as approval.recheck=none) or a [list] of numbers at a dotted key, e.g. "gates.consistency.tolerance=0.05". The config schema then
  * validates the result with the file.
  */
 export function parseSetOptions(settings: readonly string[] | undefined): ConfigOverrides | undefined {
@@ -90,7 +96,8 @@ export function parseSetOptions(settings: readonly string[] | undefined): Config
     if (raw === 'true' || raw === 'false') value = raw === 'true';
     else if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(raw)) value = Number(raw);
     else if (/^\[.*\]$/.test(raw)) value = raw.slice(1, -1).split(',').filter(Boolean).map(Number);
-    else throw new InputError(`--set ${key}: "${raw}" is not a number, a boolean or a [list] of numbers.`);
+    else if (/^[a-z_]+$/.test(raw)) value = raw;
+    else throw new InputError(`--set ${key}: "${raw}" is not a number, a boolean, a word or a [list] of numbers.`);
     const parts = key.split('.');
     let node = document;
     for (const part of parts.slice(0, -1)) {

@@ -1,4 +1,5 @@
-import { userInfo } from 'node:os';
+import { relative } from 'node:path';
+import { loadStrategy } from '../core/backtest/strategy/load';
 import { defaultPython } from '../core/backtest/engines/python';
 import { canaryFiles, precheckFiles } from '../core/evidence/runFiles';
 import { formatCanary, formatPrecheck } from '../core/evidence/reportText';
@@ -9,7 +10,7 @@ import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
 import type { QraftWorkspace } from '../core/release/workspace';
 import { InputError } from '../core/shared/errors';
-import { type Format, type Options, engineChoice, isoDate, optional, positiveNumber, required } from './options';
+import { type Format, type Options, defaultActor, engineChoice, isoDate, optional, positiveNumber, required } from './options';
 
 export interface Outcome {
   json: unknown;
@@ -50,6 +51,21 @@ function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand
   };
 }
 
+/**
+ * After a precheck or canary, the strategy is staged as the pool's payload.json (and a
+ * metadata.json naming the proposer, when there is none), so that `propose` with the default
+ * paths proposes what was just tested.
+ */
+function stageForPropose(ws: QraftWorkspace, options: Options): { payload: string; metadata: string } {
+  const { document } = loadStrategy(required(options, 'strategy', 'precheck'));
+  return ws.release.pool.stage(document, defaultActor());
+}
+
+function stagedText(staged: { payload: string; metadata: string }): string {
+  const here = (path: string) => relative(process.cwd(), path) || path;
+  return `  staged for propose: --payload ${here(staged.payload)} --metadata ${here(staged.metadata)}`;
+}
+
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   precheck: {
     usage: 'precheck --strategy strategy.json --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N]',
@@ -64,7 +80,8 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
         cash: positiveNumber(options, 'base-cash'),
         progress: progressReporter(format, 'precheck'),
       });
-      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatPrecheck(saved.report, saved.path), exitCode: saved.report.passed ? 0 : 1 };
+      const staged = stageForPropose(ws, options);
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path, staged }, text: `${formatPrecheck(saved.report, saved.path)}\n${stagedText(staged)}`, exitCode: saved.report.passed ? 0 : 1 };
     },
   },
   canary: {
@@ -78,22 +95,25 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
       if (cashRatio !== undefined && cashRatio > 1) throw new InputError(`--cash-ratio must be at most 1, not ${cashRatio}.`);
       const config = { ...ws.config, canary: { ...ws.config.canary, ...(baseCash ? { base_cash: baseCash } : {}), ...(cashRatio ? { cash_ratio: cashRatio } : {}) } };
       const saved = await canaryFiles({ ...evidenceRequest(options, ws, 'canary'), config, baseline: baselineSource(ws.release), progress: progressReporter(format, 'canary') });
-      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path }, text: formatCanary(saved.report, saved.path), exitCode: saved.report.verdict === 'fail' ? 1 : 0 };
+      const staged = stageForPropose(ws, options);
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path, staged }, text: `${formatCanary(saved.report, saved.path)}\n${stagedText(staged)}`, exitCode: saved.report.verdict === 'fail' ? 1 : 0 };
     },
   },
   propose: {
-    usage: 'propose --payload strategy.json --metadata metadata.json',
-    summary: 'Put a strategy and its evidence (latest precheck and canary) into the pool as a content-addressed candidate.',
+    usage: 'propose [--payload strategy.json] [--metadata metadata.json]',
+    summary: 'Put a strategy into the pool as a content-addressed candidate, with the newest precheck and canary of that payload as its evidence (default paths: what precheck staged in the pool).',
     options: ['payload', 'metadata', ...STORE_OPTIONS],
     run(options, workspace) {
-      const result = workspace().release.proposeFiles(required(options, 'payload', 'propose'), required(options, 'metadata', 'propose'));
+      const { release } = workspace();
+      const staged = release.pool.stagedFiles();
+      const result = release.proposeFiles(optional(options, 'payload') ?? staged.payload, optional(options, 'metadata') ?? staged.metadata);
       return { json: result, text: formatProposal(result) };
     },
   },
   'approve-and-publish': {
-    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force]',
-    summary: 'Approve a candidate as a stable version and make it CURRENT.',
-    options: ['hash', 'approver', 'note', 'force', ...STORE_OPTIONS],
+    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force] [--prices CSV|DIR] [--python PATH]',
+    summary: 'Verify the candidate\'s evidence under the approval policy, approve it as a stable version and make it CURRENT.',
+    options: ['hash', 'approver', 'note', 'force', 'prices', 'python', ...STORE_OPTIONS],
     async run(options, workspace) {
       if (options.force === true && !optional(options, 'note')?.trim()) throw new InputError('--force needs a --note saying why the refusals are overridden.');
       const result = await workspace().release.approveAndPublish({
@@ -101,6 +121,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
         approver: required(options, 'approver', 'approve-and-publish'),
         note: optional(options, 'note'),
         force: options.force === true,
+        prices: optional(options, 'prices'),
       });
       return { json: result, text: formatPublish(result) };
     },
@@ -130,7 +151,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     async run(options, workspace) {
       const result = await workspace().release.rollback({
         to: optional(options, 'to') ?? optional(options, 'hash'),
-        actor: optional(options, 'approver') ?? process.env.QRAFT_ACTOR ?? userInfo().username,
+        actor: optional(options, 'approver') ?? defaultActor(),
         note: optional(options, 'note'),
       });
       return { json: result, text: formatRollback(result) };

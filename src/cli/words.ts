@@ -9,8 +9,9 @@ export function wordError(err: QraftError): string {
     const { refusal } = err;
     if (refusal.kind === 'approval') {
       const reasons = refusal.reasons.map((reason) => reason.message.replace(/\.$/, '')).join('; ');
+      const moved = refusal.reasons.some((reason) => reason.code === 'prices_missing') ? '; give the price file\'s new location with --prices' : '';
       const how = refusal.overridable ? ' (override with --force and a --note)' : '';
-      return `Approval refused: ${reasons}${how}.`;
+      return `Approval refused: ${reasons}${moved}${how}.`;
     }
     return err.message;
   }

@@ -46,18 +46,32 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     const hash = given.hash ?? (await pickCandidate(target.release));
     const approver = await askActor(target.folder, `Approver for ${shortHash(hash)}`);
     const note = await askNote('Approval note');
+    let prices: string | undefined;
     let result;
-    try {
-      result = await target.release.approveAndPublish({ hash, approver, note });
-    } catch (err) {
-      // Evidence and policy refusals can be overridden, with a note HISTORY keeps; integrity never.
-      if (!(err instanceof RefusedError) || err.refusal.kind !== 'approval' || !err.refusal.overridable) throw err;
-      const force = 'Approve anyway…';
-      const reasons = err.refusal.reasons.map((reason) => `• ${reason.message}`).join('\n');
-      const answer = await vscode.window.showWarningMessage(`Approval of ${shortHash(hash)} refused.`, { modal: true, detail: `${reasons}\n\nApproving anyway records a forced approval in HISTORY, with your note.` }, force);
-      if (answer !== force) return;
-      const reason = await askNote('Why approve despite the refusals? (recorded in HISTORY)', true);
-      result = await target.release.approveAndPublish({ hash, approver, note: note ? `${note} — ${reason}` : reason, force: true });
+    for (;;) {
+      try {
+        result = await target.release.approveAndPublish({ hash, approver, note, prices });
+        break;
+      } catch (err) {
+        // Evidence and policy refusals can be overridden, with a note HISTORY keeps; integrity never.
+        if (!(err instanceof RefusedError) || err.refusal.kind !== 'approval' || !err.refusal.overridable) throw err;
+        const locate = 'Locate Price File…';
+        const force = 'Approve Anyway…';
+        const moved = err.refusal.reasons.some((reason) => reason.code === 'prices_missing');
+        const reasons = err.refusal.reasons.map((reason) => `• ${reason.message}`).join('\n');
+        const detail = `${reasons}\n\n${moved ? 'The evidence ran on a price file that is not at its recorded path: locate it to run the check again. ' : ''}Approving anyway records a forced approval in HISTORY, with your note.`;
+        const answer = await vscode.window.showWarningMessage(`Approval of ${shortHash(hash)} refused.`, { modal: true, detail }, ...(moved ? [locate] : []), force);
+        if (answer === locate) {
+          const picked = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: false, defaultUri: target.folder.uri, openLabel: 'Use These Prices', filters: { 'Price CSV': ['csv'] } });
+          if (!picked?.[0]) return;
+          prices = picked[0].fsPath;
+          continue;
+        }
+        if (answer !== force) return;
+        const reason = await askNote('Why approve despite the refusals? (recorded in HISTORY)', true);
+        result = await target.release.approveAndPublish({ hash, approver, note: note ? `${note} — ${reason}` : reason, force: true, prices });
+        break;
+      }
     }
     logBlock(log, 'Approve and Publish', formatPublish(result));
     void vscode.window.showInformationMessage(`Published ${shortHash(hash)} as CURRENT.`);

@@ -12,7 +12,11 @@ export const SETTING_OVERRIDES = {
   'canary.maxDrawdown': ['canary', 'max_drawdown'],
   'canary.minReturnVsBaseline': ['canary', 'min_return_vs_baseline'],
   'approval.requirePrecheck': ['approval', 'require_precheck'],
+  'approval.requireCanary': ['approval', 'require_canary'],
+  'approval.requireEngine': ['approval', 'require_engine'],
+  'approval.maxEvidenceAgeDays': ['approval', 'max_evidence_age_days'],
   'approval.forbidSelfApproval': ['approval', 'forbid_self_approval'],
+  'approval.recheck': ['approval', 'recheck'],
 } as const;
 
 /**
@@ -23,9 +27,9 @@ export function settingOverrides(folder: vscode.WorkspaceFolder): ConfigOverride
   const config = vscode.workspace.getConfiguration('qraft', folder.uri);
   const overrides: Record<string, Record<string, unknown>> = {};
   for (const [setting, path] of Object.entries(SETTING_OVERRIDES)) {
-    const inspected = config.inspect<number | boolean>(setting);
+    const inspected = config.inspect<number | boolean | string>(setting);
     const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
-    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') continue;
     let node = (overrides[path[0]] ??= {});
     for (const part of path.slice(1, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
     node[path[path.length - 1]] = value;

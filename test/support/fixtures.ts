@@ -31,11 +31,11 @@ export function exampleWorkspace(): string {
 }
 
 /**
- * Writes a qraft.config.json that lets approval go ahead without an attached precheck: for tests
- * of the deploy mechanics, which are not about the gates.
+ * Writes a qraft.config.json that lets approval go ahead without evidence (no precheck, no canary
+ * required, nothing re-run): for tests of the deploy mechanics, which are not about the gates.
  */
 export function allowUngatedApproval(dir: string): string {
-  writeJson(join(dir, 'qraft.config.json'), { approval: { require_precheck: false } });
+  writeJson(join(dir, 'qraft.config.json'), { approval: { require_precheck: false, require_canary: 'never', recheck: 'none' } });
   return dir;
 }
 

@@ -28,10 +28,9 @@ describe('gated release through the CLI', () => {
     const canary = cli(['deploy', 'canary', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv', '--cash-ratio', '0.1', '--base-cash', '200000'], ws);
     assert.equal(canary.cash, 20_000);
     const proposal = cli(PROPOSE, ws);
-    const metadata = readJson<Json>(join(ws, 'artifacts', 'pool', 'candidates', proposal.manifest_hash, 'metadata.json'));
-    assert.equal(metadata.precheck.report_hash, report.report_hash);
-    assert.equal(metadata.precheck.passed, true);
-    assert.equal(metadata.canary.report_hash, canary.report_hash);
+    const evidence = readdirSync(join(ws, 'artifacts', 'pool', 'candidates', proposal.manifest_hash, 'evidence')).sort();
+    assert.deepEqual(evidence, [`canary-${canary.report_hash}.json`, `precheck-${report.report_hash}.json`]);
+    assert.deepEqual(proposal.evidence.map((saved: Json) => saved.report_hash), [report.report_hash, canary.report_hash]);
     const published = cli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob'], ws);
     assert.equal(published.current.manifest_hash, proposal.manifest_hash);
     assert.equal(published.entry.forced, undefined);
@@ -43,13 +42,13 @@ describe('gated release through the CLI', () => {
     const before = snapshot(ws);
     const refused = runCli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob'], ws);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /Approval refused: .*has no precheck attached \(override with --force and a --note\)/);
+    assert.match(refused.stderr, /Approval refused: .*has no precheck of its payload in its evidence \(override with --force and a --note\)/);
     assert.deepEqual(snapshot(ws), before);
     const noNote = runCli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob', '--force'], ws);
     assert.equal(noNote.code, 2);
     assert.match(noNote.stderr, /--force needs a --note/);
     const forced = cli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob', '--force', '--note', 'hotfix, precheck tomorrow'], ws);
-    assert.deepEqual(forced.overridden, ['precheck']);
+    assert.deepEqual(forced.overridden, ['precheck_missing']);
     const history = readJson<HistoryEntry[]>(join(ws, 'artifacts', 'deploy', 'HISTORY.json'));
     assert.equal(history[0].forced, true);
     assert.equal(history[0].note, 'hotfix, precheck tomorrow');
@@ -67,19 +66,19 @@ describe('gated release through the CLI', () => {
     const proposal = cli(PROPOSE, ws);
     const refused = runCli(['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', 'bob'], ws);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /the precheck attached to [0-9a-f]{12} failed \(consistency\)/);
+    assert.match(refused.stderr, /the precheck report [0-9a-f]{12} does not pass: its consistency gate fails under the current thresholds/);
 
     writeJson(join(ws, 'strategy.json'), strategy);
     cli(PRECHECK, ws);
     const good = cli(PROPOSE, ws);
-    const reports = join(ws, 'artifacts', 'reports');
-    const name = readdirSync(reports).find((file) => file.includes(readJson<Json>(join(ws, 'artifacts', 'pool', 'candidates', good.manifest_hash, 'metadata.json')).precheck.report_hash));
+    const evidence = join(ws, 'artifacts', 'pool', 'candidates', good.manifest_hash, 'evidence');
+    const name = readdirSync(evidence).find((file) => file.startsWith('precheck-'));
     assert.ok(name);
-    const altered = readJson<Json>(join(reports, name));
-    writeFileSync(join(reports, name), JSON.stringify({ ...altered, passed: true, cash: 1 }));
+    const altered = readJson<Json>(join(evidence, name));
+    writeFileSync(join(evidence, name), JSON.stringify({ ...altered, passed: true, cash: 1 }));
     const tampered = runCli(['deploy', 'approve-and-publish', '--hash', good.manifest_hash, '--approver', 'bob'], ws);
     assert.equal(tampered.code, 1);
-    assert.match(tampered.stderr, /missing from .* or was altered/);
+    assert.match(tampered.stderr, /does not hash to its name or is not a valid report/);
   });
 
   it('thresholds come from qraft.config.json and --set; bad values are exit 2 naming the key', () => {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RefusedError } from '../../src/core/shared/errors';
-import { type ApprovalGate, ReleaseService } from '../../src/core/release/service';
+import type { ApprovalGate } from '../../src/core/release/approval';
+import { ReleaseService } from '../../src/core/release/service';
 import { cleanupTempDirs, snapshot, strategyPayload, tempDir } from '../support/fixtures';
 
 function service(gates: ApprovalGate[] = [], forbidSelfApproval = false): ReleaseService {

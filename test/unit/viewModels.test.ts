@@ -57,17 +57,22 @@ describe('view models', () => {
     it('lists waiting candidates with their evidence, and stable versions with CURRENT marked', () => {
       const pool = new StrategyPool(join(tempDir(), 'pool'), () => new Date('2026-11-23T12:00:00Z'));
       const approved = pool.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
-      const waiting = pool.propose(strategyPayload('1.1.0'), {
-        proposed_by: 'alice',
-        precheck: { report_hash: 'd'.repeat(64), passed: true, strategy_hash: 'e'.repeat(64) },
-        canary: { report_hash: 'f'.repeat(64), verdict: 'marginal' },
-      });
+      const waiting = pool.propose(strategyPayload('1.1.0'), { proposed_by: 'alice' });
       pool.approve(approved.manifest_hash, { approver: 'bob', note: 'ok', forced: false });
-      const [candidates, stable] = poolNodes(pool.list(), approved.manifest_hash, NOW);
+      // The evidence summary as the pool lists it (its reading of evidence files is tested in approval.test.ts).
+      const listing = pool.list();
+      listing.candidates = listing.candidates.map((candidate) =>
+        candidate.manifest.manifest_hash === waiting.manifest_hash
+          ? { ...candidate, evidence: { precheck: { passed: true, engine: 'builtin', fallback: 'nautilus_trader is not importable by python3' }, canary: { verdict: 'marginal' }, problems: 0 } }
+          : candidate,
+      );
+      const [candidates, stable] = poolNodes(listing, approved.manifest_hash, NOW);
       assert.equal(candidates.children?.length, 1);
       const candidate = candidates.children![0];
       assert.equal(candidate.label, 'sma-cross-spy@1.1.0');
-      assert.match(candidate.description ?? '', /^[0-9a-f]{12} · alice · precheck passed · canary marginal · 2 d ago$/);
+      assert.match(candidate.description ?? '', /^[0-9a-f]{12} · alice · precheck passed · built-in fallback · canary marginal · 2 d ago$/);
+      assert.match(candidate.tooltip ?? '', /⚠ precise ran on the built-in engine: nautilus_trader is not importable by python3/);
+      assert.equal(candidate.iconColor, 'charts.yellow');
       assert.equal(candidate.contextValue, POOL_CONTEXT.candidate);
       assert.equal(candidate.manifestHash, waiting.manifest_hash);
       assert.equal(stable.children?.[0].contextValue, POOL_CONTEXT.stable);

@@ -40,7 +40,7 @@ export interface CanaryWindow {
  * The window as timestamps: the given bounds (a bare end date covers that whole day, as for the
  * precheck's window), else the most recent share of the bars up to the end.
  */
-export function canaryWindow(frame: PriceFrame, config: CanaryConfig, start?: string, end?: string): CanaryWindow {
+export function canaryWindow(frame: PriceFrame, config: Pick<CanaryConfig, 'window'>, start?: string, end?: string): CanaryWindow {
   const times = frame.times;
   const bars = times.length;
   const given = parseWindow(start, end);

@@ -31,6 +31,7 @@ export function formatPrecheck(report: PrecheckReport, savedPath?: string): stri
     `  timing   ${report.timing}${report.timing === 'close' ? ' (fills at the signal bar\'s own close: assumes market-on-close orders)' : ''}`,
     `  quick    ${engineLabel(report.quick)}`,
     `  precise  ${engineLabel(report.precise)}`,
+    ...(report.precise.fallback ? [`  WARNING  the precise channel fell back to the built-in engine: ${report.precise.fallback.message}`] : []),
     '',
     '  gate              result   value        threshold',
     ...report.gates.map(

@@ -6,7 +6,7 @@ import { isQraftError } from '../shared/errors';
 import type { EvidenceConfig } from './gates/config';
 import { shortHash } from '../shared/labels';
 import { runPrecheck } from './precheck';
-import type { CanaryReport, PrecheckReport } from './reports/schema';
+import type { CanaryReport, PrecheckReport, RunInputs } from './reports/schema';
 import { type SavedReport, saveReport } from './reports/store';
 import { loadStrategy, parseStrategy } from '../backtest/strategy/load';
 
@@ -66,7 +66,21 @@ export async function precheckFiles(request: PrecheckFilesRequest): Promise<Save
     signal: request.signal,
     progress: request.progress,
   });
-  return saveReport(request.reportsDir, report);
+  return saveReport(request.reportsDir, { ...report, inputs: runInputs(request, report.data.symbols) });
+}
+
+/**
+ * The inputs a report records so that approval can re-run it: absolute paths, the window as given,
+ * and the symbol of a one-symbol file (given, or read from its name: the file may be renamed).
+ */
+function runInputs(request: EvidenceRequest, symbols: string[]): RunInputs {
+  const symbol = request.symbol ?? (symbols.length === 1 ? symbols[0] : undefined);
+  return {
+    prices: resolve(request.pricesPath),
+    ...(symbol ? { symbol } : {}),
+    ...(request.start ? { start: request.start } : {}),
+    ...(request.end ? { end: request.end } : {}),
+  };
 }
 
 /**
@@ -104,7 +118,7 @@ export async function canaryFiles(request: CanaryFilesRequest): Promise<SavedRep
   const baseline = await currentBaseline(request.baseline, strategy.dir, loadFor);
   request.progress?.('canary', 0.2);
   const report = await runCanary({ strategy, frame, start: request.start, end: request.end, config: request.config.canary, baseline, signal: request.signal });
-  return saveReport(request.reportsDir, report);
+  return saveReport(request.reportsDir, { ...report, inputs: runInputs(request, report.data.symbols) });
 }
 
 /** CURRENT's strategy on the same prices, or a sentence saying why there is no baseline. */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CanaryConfigSchema, GateConfigSchema } from '../evidence/gates/config';
+import { RECHECK_MODES } from '../evidence/recheck';
 import { readJsonFile, validate } from '../shared/json';
 
 export const CONFIG_FILE_NAME = 'qraft.config.json';
@@ -9,8 +10,18 @@ export const CONFIG_FILE_NAME = 'qraft.config.json';
 /** The approval policy (DESIGN "Evidence and approval"). */
 export const ApprovalConfigSchema = z
   .strictObject({
+    /** Refuse without a passing precheck of this payload. */
     require_precheck: z.boolean().default(true),
+    /** Refuse without a canary against the CURRENT it replaces (`when_current`), any time, or never. */
+    require_canary: z.enum(['when_current', 'always', 'never']).default('when_current'),
+    /** Refuse unless the precise channel was this engine. */
+    require_engine: z.enum(['any', 'nautilus']).default('any'),
+    /** Refuse evidence older than this. */
+    max_evidence_age_days: z.number().positive().default(30),
+    /** Refuse when the approver is the proposer (compared case- and space-insensitively). */
     forbid_self_approval: z.boolean().default(false),
+    /** What approval runs again: the quick channel (default), the precise one too, or nothing. */
+    recheck: z.enum(RECHECK_MODES).default('quick'),
   })
   .prefault({});
 export type ApprovalConfig = z.output<typeof ApprovalConfigSchema>;

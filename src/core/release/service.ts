@@ -7,16 +7,10 @@ import { InputError, type RefusalReason, RefusedError } from '../shared/errors';
 import { parseHashArgument, resolveHashPrefix, strategyHash } from '../shared/hashing';
 import { readJsonFile, validate } from '../shared/json';
 import { shortHash } from '../shared/labels';
-import { latestReport } from '../evidence/reports/store';
-import { type Candidate, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
+import { type SavedReport, latestReport } from '../evidence/reports/store';
+import { type ApprovalContext, type ApprovalGate, samePerson } from './approval';
+import { type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
 import type { StableManifest } from './pool/schemas';
-
-/** A check a candidate must pass before approval (the precheck gate plugs in here). */
-export interface ApprovalGate {
-  readonly name: string;
-  /** Why the candidate may not be approved; empty when it may. */
-  check(candidate: Candidate): RefusalReason[] | Promise<RefusalReason[]>;
-}
 
 export interface ReleasePolicy {
   /** Refuse when the approver is the proposer (four-eyes rule). */
@@ -28,7 +22,8 @@ export interface ReleaseOptions {
   deployDir: string;
   /** Where precheck and canary reports are saved; propose attaches the latest ones from here. */
   reportsDir?: string;
-  gates?: ApprovalGate[];
+  /** The approval checks, or a function making them for the service's pool. */
+  gates?: ApprovalGate[] | ((pool: StrategyPool) => ApprovalGate[]);
   policy?: Partial<ReleasePolicy>;
   now?: () => Date;
 }
@@ -40,6 +35,8 @@ export interface ApproveAndPublishRequest {
   note?: string;
   /** Override the overridable refusals; needs a note, and HISTORY records it. */
   force?: boolean;
+  /** Where the evidence's recorded price file is now, when it moved. */
+  prices?: string;
 }
 
 export interface ApproveAndPublishResult extends DeployWrite {
@@ -63,10 +60,6 @@ const ActorSchema = z
   .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
 const NoteSchema = z.string().trim().max(2000, 'must be at most 2000 characters');
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export const DEFAULT_POOL_ROOT = join('artifacts', 'pool');
 export const DEFAULT_DEPLOY_DIR = join('artifacts', 'deploy');
 
@@ -86,42 +79,31 @@ export class ReleaseService {
     this.pool = new StrategyPool(options.poolRoot, now);
     this.deploy = new DeployStore(options.deployDir, now);
     this.reportsDir = options.reportsDir;
-    this.gates = options.gates ?? [];
+    this.gates = typeof options.gates === 'function' ? options.gates(this.pool) : (options.gates ?? []);
     this.policy = { forbidSelfApproval: false, ...options.policy };
   }
 
   /**
-   * Proposes a strategy document with its metadata. The latest precheck and canary reports for
-   * the same strategy (and data, when a fingerprint is given) are attached unless the metadata
-   * already names some.
+   * Proposes a strategy document with its metadata. The newest precheck and canary reports saved
+   * for the payload's own hash are copied into the candidate as its evidence.
    */
-  propose(payload: unknown, metadata: unknown, options: { dataFingerprint?: string } = {}): ProposeResult {
-    return this.pool.propose(payload, this.withEvidence(payload, metadata, options.dataFingerprint));
+  propose(payload: unknown, metadata: unknown): ProposeResult {
+    return this.pool.propose(payload, metadata, this.evidenceFor(payload));
   }
 
-  private withEvidence(payload: unknown, metadata: unknown, dataFingerprint?: string): unknown {
-    if (!this.reportsDir || !isPlainObject(payload) || !isPlainObject(metadata)) return metadata;
-    const strategy_hash = strategyHash(payload);
-    const attached: Record<string, unknown> = { ...metadata };
-    if (attached.precheck === undefined) {
-      const saved = latestReport(this.reportsDir, 'qraft.precheck', strategy_hash, dataFingerprint);
-      if (saved) {
-        attached.precheck = { report_hash: saved.report_hash, passed: saved.report.passed, strategy_hash, data_fingerprint: saved.report.data.fingerprint };
-      }
-    }
-    if (attached.canary === undefined) {
-      const saved = latestReport(this.reportsDir, 'qraft.canary', strategy_hash, dataFingerprint);
-      if (saved) attached.canary = { report_hash: saved.report_hash, verdict: saved.report.verdict };
-    }
-    return attached;
+  private evidenceFor(payload: unknown): SavedReport[] {
+    if (!this.reportsDir || typeof payload !== 'object' || payload === null || Array.isArray(payload)) return [];
+    const hash = strategyHash(payload);
+    const reportsDir = this.reportsDir;
+    return (['qraft.precheck', 'qraft.canary'] as const).flatMap((kind) => latestReport(reportsDir, kind, hash) ?? []);
   }
 
   /** Reads payload and metadata JSON files (validated) and proposes them. */
-  proposeFiles(payloadPath: string, metadataPath: string, options: { dataFingerprint?: string } = {}): ProposeResult {
+  proposeFiles(payloadPath: string, metadataPath: string): ProposeResult {
     const payload = readJsonFile(payloadPath, z.unknown(), 'payload');
     const metadata = readJsonFile(metadataPath, z.unknown(), 'metadata');
     try {
-      return this.propose(payload, metadata, options);
+      return this.propose(payload, metadata);
     } catch (err) {
       if (err instanceof InputError) {
         throw new InputError(err.message.replace(/^payload /, `${payloadPath} `).replace(/^metadata /, `${metadataPath} `));
@@ -138,25 +120,25 @@ export class ReleaseService {
 
     const hash = this.pool.resolve(prefix);
     const candidate = this.pool.candidate(hash);
-    const reasons: RefusalReason[] = [];
-    if (this.policy.forbidSelfApproval && approver === candidate.manifest.proposed_by) {
-      reasons.push({ code: 'self_approval', message: `${approver} proposed ${shortHash(hash)} and may not approve it too (self-approval is forbidden by policy)`, overridable: true });
-    }
-    for (const gate of this.gates) reasons.push(...(await gate.check(candidate)));
-    if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
-    const overridden = reasons.map((reason) => reason.code);
-    // Check the deploy dir before approving, so a refused publish leaves the pool untouched.
+    // Read CURRENT before approving, so a refused publish leaves the pool untouched.
     const state = await this.deploy.read();
     if (state.current?.manifest_hash === hash) throw new RefusedError('already_current', `${shortHash(hash)} is already CURRENT; nothing to publish.`);
+    const context: ApprovalContext = { approver, note, current: state.current, pricesPath: request.prices };
+    const reasons: RefusalReason[] = [];
+    if (this.policy.forbidSelfApproval && samePerson(approver, candidate.manifest.proposed_by)) {
+      reasons.push({ code: 'self_approval', message: `${approver} proposed ${shortHash(hash)} and may not approve it too (self-approval is forbidden by policy)`, overridable: true });
+    }
+    for (const gate of this.gates) reasons.push(...(await gate.check(candidate, context)));
+    if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
+    const overridden = [...new Set(reasons.map((reason) => reason.code))];
 
-    const forced = overridden.length > 0;
-    const approval = this.pool.approve(hash, { approver, note, forced });
+    const approval = this.pool.approve(hash, { approver, note, forced: overridden.length > 0 });
     const write = await this.deploy.publish({
       manifest_hash: hash,
       actor: approver,
       note,
       strategy: candidate.manifest.strategy,
-      forced,
+      overridden,
     });
     return { ...write, stable: approval.manifest, overridden };
   }

@@ -18,6 +18,10 @@ export function formatProposal(result: ProposeResult): string {
     `  manifest_hash  ${result.manifest_hash}`,
     `  strategy_hash  ${result.manifest.strategy_hash}`,
     `  proposed_by    ${result.manifest.proposed_by} at ${result.manifest.proposed_at}`,
+    `  folder         ${result.dir}`,
+    ...(result.evidence.length === 0
+      ? ['  evidence       none found for this payload (approval will refuse it unless the policy allows)']
+      : result.evidence.map((saved) => `  evidence       ${saved.kind.replace('qraft.', '')} ${shortHash(saved.report_hash)} (${saved.passed === true ? 'passed' : saved.passed === false ? 'FAILED' : saved.passed})`)),
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 
-import { precheckApprovalGate } from './approval';
+import { evidencePolicyGate } from './approval';
 import { type ConfigOverrides, type QraftConfig, loadConfig } from './config';
 import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT, ReleaseService } from './service';
 import { DEFAULT_REPORTS_DIR } from '../evidence/reports/store';
@@ -15,6 +15,8 @@ export interface WorkspaceOptions {
   overrides?: ConfigOverrides;
   /** Names the overrides' origin in an error, e.g. "the qraft.* settings". */
   overridesLabel?: string;
+  /** Interpreter for re-running NautilusTrader at approval (`approval.recheck: full`). */
+  python?: string;
 }
 
 export interface QraftWorkspace {
@@ -26,8 +28,8 @@ export interface QraftWorkspace {
 }
 
 /**
- * The release service for a folder, configured from its qraft.config.json: approval needs a
- * passing precheck unless `approval.require_precheck` is false, and the self-approval policy.
+ * The release service for a folder, configured from its qraft.config.json: approval verifies the
+ * candidate's evidence under the `approval` policy (release/approval.ts) with today's thresholds.
  */
 export function openWorkspace(options: WorkspaceOptions): QraftWorkspace {
   const root = resolve(options.root);
@@ -41,7 +43,7 @@ export function openWorkspace(options: WorkspaceOptions): QraftWorkspace {
     poolRoot: at(options.poolRoot, DEFAULT_POOL_ROOT),
     deployDir: at(options.deployDir, DEFAULT_DEPLOY_DIR),
     reportsDir,
-    gates: config.approval.require_precheck ? [precheckApprovalGate(reportsDir)] : [],
+    gates: (pool) => [evidencePolicyGate({ pool, policy: config.approval, gates: config.gates, canary: config.canary, python: options.python })],
     policy: { forbidSelfApproval: config.approval.forbid_self_approval },
   });
   return { root, release, config, configPath: path, reportsDir };

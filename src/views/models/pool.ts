@@ -23,16 +23,18 @@ export function poolNodes(listing: PoolListing | { error: string }, currentHash:
   };
   const pending = listing.candidates.filter((candidate) => !candidate.stable);
   const candidates = pending.map<ViewNode>((candidate) => {
-    const { manifest, metadata } = candidate;
-    const precheck = metadata.precheck ? (metadata.precheck.passed ? 'precheck passed' : 'precheck FAILED') : 'no precheck';
-    const canary = metadata.canary ? `canary ${metadata.canary.verdict}` : '';
+    const { manifest, metadata, evidence } = candidate;
+    const precheck = evidence.precheck ? (evidence.precheck.passed ? 'precheck passed' : 'precheck FAILED') : 'no precheck';
+    const fallback = evidence.precheck?.fallback ? `⚠ precise ran on the built-in engine: ${evidence.precheck.fallback}` : '';
+    const canary = evidence.canary ? `canary ${evidence.canary.verdict}` : '';
+    const tampered = evidence.problems > 0 ? `⚠ ${evidence.problems} evidence file(s) not intact` : '';
     return {
       id: `candidate-${manifest.manifest_hash}`,
       label: strategyLabel(manifest.strategy),
-      description: [shortHash(manifest.manifest_hash), manifest.proposed_by, precheck, canary, relativeAge(manifest.proposed_at, now)].filter(Boolean).join(' · '),
-      tooltip: [`candidate ${manifest.manifest_hash}`, `strategy ${manifest.strategy_hash}`, `proposed by ${manifest.proposed_by} at ${manifest.proposed_at}`, metadata.description ?? '', precheck, canary].filter(Boolean).join('\n'),
-      icon: metadata.precheck?.passed ? 'pass' : 'circle-large-outline',
-      iconColor: metadata.precheck?.passed ? 'charts.green' : metadata.precheck ? 'charts.red' : undefined,
+      description: [shortHash(manifest.manifest_hash), manifest.proposed_by, precheck, evidence.precheck?.fallback ? 'built-in fallback' : '', canary, relativeAge(manifest.proposed_at, now)].filter(Boolean).join(' · '),
+      tooltip: [`candidate ${manifest.manifest_hash}`, `strategy ${manifest.strategy_hash}`, `proposed by ${manifest.proposed_by} at ${manifest.proposed_at}`, metadata.description ?? '', precheck, fallback, canary, tampered].filter(Boolean).join('\n'),
+      icon: tampered ? 'warning' : evidence.precheck?.passed ? 'pass' : 'circle-large-outline',
+      iconColor: tampered ? 'charts.red' : evidence.precheck?.passed ? (evidence.precheck.fallback ? 'charts.yellow' : 'charts.green') : evidence.precheck ? 'charts.red' : undefined,
       contextValue: POOL_CONTEXT.candidate,
       manifestHash: manifest.manifest_hash,
       command: openManifest(manifest.manifest_hash),

@@ -2,7 +2,7 @@ import type { BacktestResult } from '../../backtest/run';
 import type { GateConfig } from './config';
 import { type GateResult, relativeDifference } from './types';
 
-const COMPARED = ['total_return', 'ann_vol', 'sharpe', 'max_drawdown'] as const;
+export const COMPARED = ['total_return', 'ann_vol', 'sharpe', 'max_drawdown'] as const;
 
 export interface TradeComparison {
   quick_trades: number;
@@ -56,14 +56,29 @@ export function compareTrades(quick: BacktestResult, precise: BacktestResult): T
   };
 }
 
+export interface ComparedMetric {
+  metric: (typeof COMPARED)[number];
+  quick: number;
+  precise: number;
+}
+
+/** The rule: every compared metric within the tolerance, relative to max(|precise|, its floor). */
+export function judgeConsistency(compared: readonly ComparedMetric[], config: GateConfig['consistency']) {
+  const metrics = compared.map((m) => {
+    const difference = relativeDifference(m.quick, m.precise, config.floors[m.metric]);
+    return { ...m, relative_difference: difference, passed: difference < config.tolerance };
+  });
+  const covered = COMPARED.every((name) => metrics.some((m) => m.metric === name));
+  const worst = metrics.reduce((a, b) => (b.relative_difference > a.relative_difference ? b : a), metrics[0]);
+  return { metrics, worst, passed: covered && metrics.every((m) => m.passed) };
+}
+
 /** Quick and precise must agree on the headline metrics within the tolerance (with floors near zero). */
 export function consistencyGate(quick: BacktestResult, precise: BacktestResult, config: GateConfig['consistency']): GateResult {
-  const metrics = COMPARED.map((name) => {
-    const difference = relativeDifference(quick.metrics[name], precise.metrics[name], config.floors[name]);
-    return { metric: name, quick: quick.metrics[name], precise: precise.metrics[name], relative_difference: difference, passed: difference < config.tolerance };
-  });
-  const worst = metrics.reduce((a, b) => (b.relative_difference > a.relative_difference ? b : a));
-  const passed = metrics.every((m) => m.passed);
+  const { metrics, worst, passed } = judgeConsistency(
+    COMPARED.map((name) => ({ metric: name, quick: quick.metrics[name], precise: precise.metrics[name] })),
+    config,
+  );
   const trades = compareTrades(quick, precise);
   return {
     name: 'consistency',

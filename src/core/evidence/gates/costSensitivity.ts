@@ -12,6 +12,11 @@ export function topCount(variants: number): number {
   return Math.min(5, Math.max(1, Math.ceil(variants / 3)));
 }
 
+/** The rule: the worst top-N overlap across cost levels reaches the minimum. */
+export function judgeCostSensitivity(worstOverlap: number, config: GateConfig['cost_sensitivity']): boolean {
+  return worstOverlap >= config.min_overlap;
+}
+
 /**
  * Ranks the parameter variants by Sharpe (quick engine) at each cost multiplier; the top N at
  * every multiplier must overlap the top N at ×1 by at least `min_overlap`.
@@ -51,7 +56,7 @@ export async function costSensitivityGate(
     .filter((ranking) => ranking !== reference)
     .map((ranking) => ({ multiplier: ranking.multiplier, overlap: ranking.top.filter((label) => reference.top.includes(label)).length / n }));
   const worst = overlaps.reduce((min, o) => Math.min(min, o.overlap), 1);
-  const passed = worst >= config.min_overlap;
+  const passed = judgeCostSensitivity(worst, config);
   return {
     name: 'cost_sensitivity',
     passed,

@@ -88,6 +88,11 @@ export function futureReturnCorrelation(frame: PriceFrame, targets: TargetWeight
   return vx > 1e-18 && vy > 1e-18 ? cov / Math.sqrt(vx * vy) : 0;
 }
 
+/** The rule: clean data, identical targets at every cut, and no correlation with the return to come. */
+export function judgeLeakage(found: { dataProblems: number; truncationLeaks: number; correlation: number }, config: GateConfig['leakage']): boolean {
+  return found.dataProblems === 0 && found.truncationLeaks === 0 && found.correlation <= config.max_future_correlation;
+}
+
 export function leakageGate(
   strategy: Strategy,
   frame: PriceFrame,
@@ -106,7 +111,7 @@ export function leakageGate(
   const correlation = futureReturnCorrelation(frame, full);
   const leaks = truncation.filter((t) => !t.identical);
   const correlated = correlation > config.max_future_correlation;
-  const passed = data.length === 0 && leaks.length === 0 && !correlated;
+  const passed = judgeLeakage({ dataProblems: data.length, truncationLeaks: leaks.length, correlation }, config);
   const reasons: string[] = [];
   if (data.length > 0) reasons.push(`the data fails alignment checks (${data[0]})`);
   if (leaks.length > 0) reasons.push(`targets change when later data is removed (${leaks[0].difference})`);

@@ -52,6 +52,18 @@ export const DataSummarySchema = z.object({
 
 const StrategySummarySchema = z.object({ name: z.string(), version: z.string(), path: z.string() });
 
+/**
+ * What the run was given, so approval can run it again: the price file or folder (absolute), the
+ * symbol of a single-symbol file, and the window as the user wrote it.
+ */
+export const RunInputsSchema = z.object({
+  prices: z.string(),
+  symbol: z.string().optional(),
+  start: z.string().optional(),
+  end: z.string().optional(),
+});
+export type RunInputs = z.output<typeof RunInputsSchema>;
+
 export const PrecheckReportSchema = z.object({
   kind: z.literal('qraft.precheck'),
   passed: z.boolean(),
@@ -59,6 +71,7 @@ export const PrecheckReportSchema = z.object({
   strategy: StrategySummarySchema,
   strategy_hash: Sha256,
   data: DataSummarySchema,
+  inputs: RunInputsSchema.optional(),
   timing: z.enum(TIMINGS),
   cash: z.number(),
   gates: z.array(GateResultSchema),
@@ -79,6 +92,7 @@ export const CanaryReportSchema = z.object({
   strategy: StrategySummarySchema,
   strategy_hash: Sha256,
   data: DataSummarySchema,
+  inputs: RunInputsSchema.optional(),
   window: z.object({ start: z.string(), end: z.string(), bars: z.number().int() }),
   cash: z.number(),
   limits: z.record(z.string(), z.number()),

@@ -84,3 +84,34 @@ export function latestReport<K extends AnyReport['kind']>(dir: string, kind: K, 
   }
   return best;
 }
+
+export interface ReportFolder {
+  /** Every report that parses and hashes to its file name. */
+  reports: SavedReport[];
+  /** One clause per file that is not such a report (named, never quoted). */
+  problems: string[];
+}
+
+/**
+ * Every file of a folder of reports (a candidate's evidence), each re-hashed against its name: a
+ * file that does not parse, is not a report, or was edited after it was saved is a problem.
+ */
+export function readReportFolder(dir: string): ReportFolder {
+  if (!existsSync(dir)) return { reports: [], problems: [] };
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw fsInputError(err, 'list', dir);
+  }
+  const reports: SavedReport[] = [];
+  const problems: string[] = [];
+  for (const name of names.sort()) {
+    if (name.startsWith('.')) continue;
+    const parsed = parseReportFileName(name);
+    const saved = parsed && loadReport(dir, parsed.kind, parsed.hash);
+    if (saved) reports.push(saved);
+    else problems.push(parsed ? `${join(dir, name)} does not hash to its name or is not a valid report` : `${join(dir, name)} is not a report file`);
+  }
+  return { reports, problems };
+}

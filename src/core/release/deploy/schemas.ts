@@ -15,6 +15,8 @@ export const HistoryEntrySchema = z.strictObject({
   ts: z.string().min(1),
   strategy: StrategyRefSchema.optional(),
   forced: z.literal(true).optional(),
+  /** The codes of the refusals a forced approval overrode. */
+  overridden: z.array(z.string()).optional(),
   prev: Sha256.nullable(),
   hash: Sha256,
 });

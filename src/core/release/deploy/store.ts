@@ -40,7 +40,8 @@ export interface PublishRequest {
   actor: string;
   note: string;
   strategy?: StrategyRef;
-  forced?: boolean;
+  /** The refusal codes a forced approval overrode; a forced entry when not empty. */
+  overridden?: readonly string[];
 }
 
 export interface RollbackRequest {
@@ -123,7 +124,7 @@ export class DeployStore {
         actor: request.actor,
         note: request.note,
         ...(request.strategy ? { strategy: request.strategy } : {}),
-        ...(request.forced ? { forced: true as const } : {}),
+        ...(request.overridden?.length ? { forced: true as const, overridden: [...request.overridden] } : {}),
       };
     });
   }
@@ -143,7 +144,7 @@ export class DeployStore {
 
   /** Appends one entry under the lock: check, journal, HISTORY (the commit point), CURRENT. */
   private async append(
-    plan: (state: DeployState) => { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true },
+    plan: (state: DeployState) => { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true; overridden?: string[] },
   ): Promise<DeployWrite> {
     return withDirLock(
       this.dir,

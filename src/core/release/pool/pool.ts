@@ -17,6 +17,10 @@ import {
   StableManifestSchema,
   VOLATILE_METADATA_KEYS,
 } from './schemas';
+import { type ReportFolder, type SavedReport, readReportFolder, saveReport } from '../../evidence/reports/store';
+
+/** Metadata keys that would smuggle evidence in: propose refuses them. */
+const EVIDENCE_KEYS = ['precheck', 'canary', 'evidence'] as const;
 
 export interface Candidate {
   manifest: CandidateManifest;
@@ -25,11 +29,30 @@ export interface Candidate {
   stable?: StableManifest;
 }
 
+/**
+ * What a listing shows of a candidate's evidence: the newest precheck and canary as recorded
+ * (approval recomputes every verdict; this is for people scanning the pool).
+ */
+export interface EvidenceSummary {
+  precheck?: { passed: boolean; engine: string; fallback?: string };
+  canary?: { verdict: string; baseline?: string };
+  /** Files in the evidence folder that are not intact reports of this payload. */
+  problems: number;
+}
+
+export interface ListedCandidate extends Candidate {
+  evidence: EvidenceSummary;
+}
+
 export interface ProposeResult {
   manifest_hash: string;
-  /** False when the same payload and metadata were proposed before: nothing new was written. */
+  /** False when the same payload and metadata were proposed before (newer evidence is still added). */
   created: boolean;
   manifest: CandidateManifest;
+  /** The candidate's folder. */
+  dir: string;
+  /** The reports copied in as evidence by this call. */
+  evidence: { kind: string; report_hash: string; passed: boolean | string }[];
 }
 
 export interface ApproveRequest {
@@ -44,12 +67,16 @@ export interface ApproveResult {
   created: boolean;
 }
 
-/** The files of a candidate: `candidates/<hash>/{payload,metadata,manifest}.json`. */
+/**
+ * The files of a candidate: `candidates/<hash>/{payload,metadata,manifest}.json`, and the reports
+ * propose copied in as its evidence, `candidates/<hash>/evidence/` (file names: the report store's).
+ */
 export interface CandidateFiles {
   dir: string;
   payload: string;
   metadata: string;
   manifest: string;
+  evidence: string;
 }
 
 /** The file of a stable version: `stable/<hash>/manifest.json`. */
@@ -58,11 +85,11 @@ export interface StableFiles {
   manifest: string;
 }
 
-const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json' } as const;
+const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json', evidence: 'evidence' } as const;
 const STABLE_FILE_NAMES = { manifest: 'manifest.json' } as const;
 
 export interface PoolListing {
-  candidates: Candidate[];
+  candidates: ListedCandidate[];
   stable: StableManifest[];
   /** Entries that could not be read, each one sentence; listing never fails because of them. */
   problems: string[];
@@ -103,7 +130,28 @@ export class StrategyPool {
       payload: join(dir, CANDIDATE_FILE_NAMES.payload),
       metadata: join(dir, CANDIDATE_FILE_NAMES.metadata),
       manifest: join(dir, CANDIDATE_FILE_NAMES.manifest),
+      evidence: join(dir, CANDIDATE_FILE_NAMES.evidence),
     };
+  }
+
+  /**
+   * The staged proposal at the pool's root, `payload.json` and `metadata.json`: what a precheck or
+   * canary leaves ready for propose (the seed's default paths).
+   */
+  stagedFiles(): { payload: string; metadata: string } {
+    return { payload: join(this.root, CANDIDATE_FILE_NAMES.payload), metadata: join(this.root, CANDIDATE_FILE_NAMES.metadata) };
+  }
+
+  /**
+   * Stages a strategy document for propose: payload.json is replaced by it, metadata.json is
+   * written only when absent (a person may have edited it). Never evidence: propose finds that.
+   */
+  stage(document: unknown, proposedBy: string): { payload: string; metadata: string } {
+    const files = this.stagedFiles();
+    ensureDir(this.root);
+    writeFileAtomicSync(files.payload, prettyJson(document));
+    if (!existsSync(files.metadata)) writeFileAtomicSync(files.metadata, prettyJson({ proposed_by: proposedBy }));
+    return files;
   }
 
   /** Where a stable version's approval manifest is (whether or not it exists). */
@@ -112,11 +160,26 @@ export class StrategyPool {
     return { dir, manifest: join(dir, STABLE_FILE_NAMES.manifest) };
   }
 
-  propose(payloadInput: unknown, metadataInput: unknown): ProposeResult {
+  /**
+   * Puts a proposal in the pool with the reports found for its payload as evidence. Proposing the
+   * same payload and metadata again returns the same candidate and adds any newer evidence.
+   */
+  propose(payloadInput: unknown, metadataInput: unknown, evidence: readonly SavedReport[] = []): ProposeResult {
     const payload = validate(PayloadSchema, payloadInput, 'payload');
+    const carried = EVIDENCE_KEYS.find((key) => typeof metadataInput === 'object' && metadataInput !== null && key in metadataInput);
+    if (carried) throw new InputError(`metadata carries "${carried}": evidence is never taken from metadata; propose attaches the reports saved for the payload itself.`);
     const metadata = validate(MetadataSchema, metadataInput, 'metadata');
     const hash = manifestHash(payload, metadata);
-    if (this.hasCandidate(hash)) return { manifest_hash: hash, created: false, manifest: this.candidate(hash).manifest };
+    const own = strategyHash(payload);
+    const foreign = evidence.find((saved) => saved.report.strategy_hash !== own);
+    if (foreign) throw new InputError(`The report ${foreign.path} is for another strategy than the payload.`);
+    const attached = evidence.map((saved) => ({ kind: saved.report.kind, report_hash: saved.report_hash, passed: saved.report.kind === 'qraft.precheck' ? saved.report.passed : saved.report.verdict }));
+    const dir = this.candidateFiles(hash).dir;
+    if (this.hasCandidate(hash)) {
+      const existing = this.candidate(hash);
+      for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
+      return { manifest_hash: hash, created: false, manifest: existing.manifest, dir, evidence: attached };
+    }
     const manifest: CandidateManifest = {
       kind: 'qraft.candidate',
       manifest_hash: hash,
@@ -125,12 +188,20 @@ export class StrategyPool {
       proposed_by: metadata.proposed_by,
       proposed_at: this.now().toISOString(),
     };
-    const created = this.placeDirectory(this.candidatesDir, hash, {
-      [CANDIDATE_FILE_NAMES.payload]: payload,
-      [CANDIDATE_FILE_NAMES.metadata]: metadata,
-      [CANDIDATE_FILE_NAMES.manifest]: manifest,
-    });
-    return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest };
+    const created = this.placeDirectory(
+      this.candidatesDir,
+      hash,
+      {
+        [CANDIDATE_FILE_NAMES.payload]: payload,
+        [CANDIDATE_FILE_NAMES.metadata]: metadata,
+        [CANDIDATE_FILE_NAMES.manifest]: manifest,
+      },
+      (temp) => {
+        for (const saved of evidence) saveReport(join(temp, CANDIDATE_FILE_NAMES.evidence), saved.report);
+      },
+    );
+    if (!created) for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
+    return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest, dir, evidence: attached };
   }
 
   /** Resolves a validated hash or prefix to a full candidate hash. */
@@ -159,6 +230,19 @@ export class StrategyPool {
     return { manifest, payload, metadata, stable: this.stable(hash) };
   }
 
+  /**
+   * The candidate's evidence, every file re-hashed against its name. Reports for another strategy
+   * than the candidate's payload (hashed here, never read from metadata) are problems too.
+   */
+  evidence(hash: string): ReportFolder {
+    const candidate = this.candidate(hash);
+    const folder = readReportFolder(this.candidateFiles(hash).evidence);
+    const own = strategyHash(candidate.payload);
+    const reports = folder.reports.filter((saved) => saved.report.strategy_hash === own);
+    const foreign = folder.reports.filter((saved) => saved.report.strategy_hash !== own).map((saved) => `${saved.path} is a report on another strategy`);
+    return { reports, problems: [...folder.problems, ...foreign] };
+  }
+
   stable(hash: string): StableManifest | undefined {
     if (!isFullHash(hash)) return undefined;
     const path = this.stableFiles(hash).manifest;
@@ -185,10 +269,11 @@ export class StrategyPool {
 
   list(): PoolListing {
     const problems: string[] = [];
-    const candidates: Candidate[] = [];
+    const candidates: ListedCandidate[] = [];
     for (const hash of this.candidateHashes(problems)) {
       try {
-        candidates.push(this.candidate(hash));
+        const candidate = this.candidate(hash);
+        candidates.push({ ...candidate, evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(candidate.payload)) });
       } catch (err) {
         problems.push((err as Error).message);
       }
@@ -207,12 +292,13 @@ export class StrategyPool {
    * Writes files into a fresh temp directory and renames it to `<parent>/<name>`. Returns false
    * when another writer got there first (the content is the same, since the name is its hash).
    */
-  private placeDirectory(parent: string, name: string, files: Record<string, unknown>): boolean {
+  private placeDirectory(parent: string, name: string, files: Record<string, unknown>, fill?: (temp: string) => void): boolean {
     ensureDir(parent);
     const temp = join(parent, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     ensureDir(temp);
     try {
       for (const [file, value] of Object.entries(files)) writeFileAtomicSync(join(temp, file), prettyJson(value));
+      fill?.(temp);
       failpoint('pool:before-rename');
       try {
         renameSync(temp, join(parent, name));
@@ -226,6 +312,18 @@ export class StrategyPool {
       removeIfExists(temp);
     }
   }
+}
+
+function summarize(folder: ReportFolder, own: string): EvidenceSummary {
+  const mine = folder.reports.filter((saved) => saved.report.strategy_hash === own).sort((a, b) => b.report.created_at.localeCompare(a.report.created_at));
+  const summary: EvidenceSummary = { problems: folder.problems.length + folder.reports.length - mine.length };
+  for (const { report } of mine) {
+    if (report.kind === 'qraft.precheck' && !summary.precheck) {
+      summary.precheck = { passed: report.passed, engine: report.precise.engine, ...(report.precise.fallback ? { fallback: report.precise.fallback.message } : {}) };
+    }
+    if (report.kind === 'qraft.canary' && !summary.canary) summary.canary = { verdict: report.verdict, ...(report.baseline ? { baseline: report.baseline.manifest_hash } : {}) };
+  }
+  return summary;
 }
 
 /** An entry's directory name: its full hash, checked, so no path is ever built from anything else. */

@@ -13,19 +13,10 @@ export const PayloadSchema = z.looseObject({
 });
 export type Payload = z.output<typeof PayloadSchema>;
 
-export const GateAttachmentSchema = z.object({
-  report_hash: Sha256,
-  passed: z.boolean(),
-  strategy_hash: Sha256,
-  data_fingerprint: Sha256.optional(),
-});
-
 export const MetadataSchema = z.looseObject({
   proposed_by: Name,
   description: z.string().max(10000).optional(),
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
-  precheck: GateAttachmentSchema.optional(),
-  canary: z.looseObject({ report_hash: Sha256, verdict: z.enum(['pass', 'marginal', 'fail']) }).optional(),
 });
 export type Metadata = z.output<typeof MetadataSchema>;
 
