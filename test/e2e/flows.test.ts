@@ -56,6 +56,16 @@ async function approveFromTree(session: Session, label: string, approver: string
   await answerInput(session.page, 'Approval note', note);
 }
 
+/** Canary from the code lens, then waits for the report panel's verdict. */
+async function canaryFromLens(session: Session, file: string): Promise<void> {
+  await closeAllEditors(session.page);
+  await openFile(session.page, file);
+  const before = reports(session.workspace, 'canary').length;
+  await clickLens(session, 'Run Canary');
+  await until('the canary report file', () => reports(session.workspace, 'canary').length > before, 60_000);
+  await reportFrame(session.page).locator('text=/^(PASS|MARGINAL|FAIL)$/').first().waitFor({ timeout: 30_000 });
+}
+
 async function proposeFromLens(session: Session, file: string, proposer: string): Promise<void> {
   await openFile(session.page, file);
   await clickLens(session, 'Propose');
@@ -143,10 +153,18 @@ describe('user flows in a real VS Code', function () {
     await session.page.locator('.statusbar-item', { hasText: 'sma-cross-spy@1.0.0' }).first().waitFor();
   });
 
-  it('a second release, then Rollback to This Version on the first history entry brings the first back', async () => {
+  it('a second release whose canary fails is refused in a dialog; Approve Anyway needs a note; then Rollback to This Version brings the first back', async () => {
     await precheckFromLens(session, 'v2.strategy.json', '05-precheck-v2');
+    // 1.1.0's canary against CURRENT 1.0.0 fails (drawdown over the 15% limit): approval refuses it.
+    await canaryFromLens(session, 'v2.strategy.json');
     await proposeFromLens(session, 'v2.strategy.json', 'alice');
-    await approveFromTree(session, 'sma-cross-spy@1.1.0', 'bob', 'slower averages');
+    await approveFromTree(session, 'sma-cross-spy@1.1.0', 'bob', '');
+    const dialog = session.page.locator('.monaco-dialog-box', { hasText: /Approval of [0-9a-f]{12} refused/ }).first();
+    await dialog.waitFor({ timeout: 60_000 });
+    await dialog.getByText(/the canary report [0-9a-f]{12} fails: drawdown/).first().waitFor();
+    await session.screenshot('05b-approval-refused-dialog');
+    await dialogButton(session.page, 'Approve Anyway…');
+    await answerInput(session.page, /Why approve despite the refusals/, 'slower averages; drawdown limit under review');
     await until('1.1.0 CURRENT', async () => (await treeTexts(session.page, 'Deployment')).some((text) => text.includes('CURRENT sma-cross-spy@1.1.0')));
     // Let the watchers' refresh after the publish settle, then use the entry's inline action.
     await session.page.waitForTimeout(1000);
@@ -159,6 +177,8 @@ describe('user flows in a real VS Code', function () {
     await session.screenshot('06-rolled-back');
     const history = readJson(join(ws, 'artifacts', 'deploy', 'HISTORY.json'));
     assert.deepEqual(history.map((entry: { action: string; actor: string }) => [entry.action, entry.actor]), [['publish', 'bob'], ['publish', 'bob'], ['rollback', 'carol']]);
+    assert.deepEqual(history[1].overridden, ['canary_failed']);
+    assert.equal(history[1].note, 'slower averages; drawdown limit under review');
     assert.equal(readJson(join(ws, 'artifacts', 'deploy', 'CURRENT.json')).strategy.version, '1.0.0');
   });
 
@@ -193,7 +213,8 @@ describe('user flows in a real VS Code', function () {
   it('the CLI writes to artifacts/deploy while the workbench is open → the Deployment tree updates', async () => {
     await openQraftSidebar(session.page);
     const hash = readJson(join(ws, 'artifacts', 'deploy', 'HISTORY.json'))[1].manifest_hash as string;
-    execFileSync(process.execPath, [CLI, 'deploy', 'approve-and-publish', '--hash', hash, '--approver', 'dave', '--note', 'from the terminal'], { cwd: ws });
+    // 1.1.0's canary against 1.0.0 failed, so the terminal approval is forced too.
+    execFileSync(process.execPath, [CLI, 'deploy', 'approve-and-publish', '--hash', hash, '--approver', 'dave', '--note', 'from the terminal', '--force'], { cwd: ws });
     await until('the CLI publish in the tree', async () => {
       const texts = await treeTexts(session.page, 'Deployment');
       return texts.some((text) => text.includes('CURRENT sma-cross-spy@1.1.0')) && texts.some((text) => text.includes('#4 publish sma-cross-spy@1.1.0') && text.includes('dave'));
