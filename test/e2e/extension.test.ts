@@ -3,7 +3,7 @@
 // the Deployment view's own Rollback changes CURRENT.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, startSession } from './harness';
@@ -20,6 +20,8 @@ function cli(ws: string, ...args: string[]): string {
 function fixtureWorkspace(): string {
   const ws = mkdtempSync(join(tmpdir(), 'qraft-e2e-fixture-'));
   cpSync(join(REPO, 'examples'), ws, { recursive: true, filter: (src) => !src.includes('artifacts') });
+  // Two releases to show in the trees; the second's canary is not what these checks are about.
+  writeFileSync(join(ws, 'qraft.config.json'), JSON.stringify({ approval: { require_canary: 'never' } }));
   for (const [file, note] of [['strategy.json', 'first'], ['payload.json', 'second']]) {
     cli(ws, 'precheck', '--strategy', file, '--prices', 'prices/SPY.csv', '--engine', 'builtin');
     const hash = JSON.parse(cli(ws, 'propose', '--payload', file, '--metadata', 'metadata.json', '--fmt', 'json')).manifest_hash as string;

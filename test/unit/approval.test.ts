@@ -213,7 +213,7 @@ describe('approval verifies what it approves', () => {
     cli(PRECHECK, ws);
     const proposal = cli(PROPOSE, ws);
     for (const name of ['alice', 'Alice', ' ALICE ']) {
-      expectRefused(ws, ['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', name], ['self_approval'], /proposed .* and may not approve it too/);
+      expectRefused(ws, ['deploy', 'approve-and-publish', '--hash', proposal.manifest_hash, '--approver', name], ['self_approval'], /was proposed by alice, so .* may not approve it too/);
     }
     cli(approve(proposal.manifest_hash), ws);
   });

@@ -126,7 +126,7 @@ export class ReleaseService {
     const context: ApprovalContext = { approver, note, current: state.current, pricesPath: request.prices };
     const reasons: RefusalReason[] = [];
     if (this.policy.forbidSelfApproval && samePerson(approver, candidate.manifest.proposed_by)) {
-      reasons.push({ code: 'self_approval', message: `${approver} proposed ${shortHash(hash)} and may not approve it too (self-approval is forbidden by policy)`, overridable: true });
+      reasons.push({ code: 'self_approval', message: `${shortHash(hash)} was proposed by ${candidate.manifest.proposed_by}, so ${approver} may not approve it too (self-approval is forbidden by policy)`, overridable: true });
     }
     for (const gate of this.gates) reasons.push(...(await gate.check(candidate, context)));
     if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
