@@ -7,7 +7,10 @@ import { parseWindow } from '../shared/time';
 import type { CanaryConfig } from './gates/config';
 import { METRIC_NAMES, type Metrics } from '../backtest/metrics';
 import { dataSummary, engineSummary } from './precheck';
-import type { CanaryReport, CanaryVerdict } from './reports/schema';
+import type { CanaryCheckSchema, CanaryReport, CanaryStatistics, CanaryVerdict } from './reports/schema';
+import { bootstrapSharpeDifference, mannWhitneyU } from './stats';
+import type { z } from 'zod';
+import { barsPerYear } from '../backtest/strategy/schema';
 import { computeTargets } from '../backtest/signals';
 import { REBALANCE_ALL, type TargetWeights } from '../backtest/signals/types';
 import type { LoadedStrategy } from '../backtest/strategy/load';
@@ -80,24 +83,78 @@ export async function runWindow(loaded: LoadedStrategy, frame: PriceFrame, windo
 export interface Judgement {
   verdict: CanaryVerdict;
   reasons: string[];
+  /** 0–100 from the checks against CURRENT; null without a baseline. */
+  score: number | null;
+  checks: CanaryCheck[];
 }
+
+export type CanaryCheck = z.output<typeof CanaryCheckSchema>;
 
 const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
 
-/** pass (promote), marginal (a person decides) or fail (do not promote), with the reasons. */
-export function judgeCanary(candidate: Metrics, baseline: Metrics | null, config: CanaryConfig): Judgement {
-  const fails: string[] = [];
-  const marginal: string[] = [];
-  if (candidate.max_drawdown > config.max_drawdown) fails.push(`drawdown ${percent(candidate.max_drawdown)} exceeds the ${percent(config.max_drawdown)} limit`);
-  else if (candidate.max_drawdown > config.max_drawdown * config.marginal_share) marginal.push(`drawdown ${percent(candidate.max_drawdown)} is close to the ${percent(config.max_drawdown)} limit`);
-  if (baseline) {
-    const delta = candidate.total_return - baseline.total_return;
-    if (delta < config.min_return_vs_baseline) fails.push(`return is ${percent(delta)} against CURRENT, below the ${percent(config.min_return_vs_baseline)} floor`);
-    else if (delta < config.min_return_vs_baseline + config.marginal_band) marginal.push(`return is ${percent(delta)} against CURRENT, within ${percent(config.marginal_band)} of the floor`);
+/** Per-bar returns of an equity curve: e[t] / e[t−1] − 1. */
+export function barReturns(equity: ArrayLike<number>): Float64Array {
+  const returns = new Float64Array(Math.max(0, equity.length - 1));
+  for (let t = 1; t < equity.length; t += 1) returns[t - 1] = equity[t - 1] > 0 ? equity[t] / equity[t - 1] - 1 : 0;
+  return returns;
+}
+
+/** The candidate's per-bar returns against CURRENT's over the same bars: Mann–Whitney U and the bootstrap interval of the Sharpe difference. */
+export function canaryStatistics(candidateEquity: ArrayLike<number>, baselineEquity: ArrayLike<number>, periodsPerYear: number, config: Pick<CanaryConfig, 'confidence' | 'resamples'>): CanaryStatistics {
+  const candidate = barReturns(candidateEquity);
+  const baseline = barReturns(baselineEquity);
+  return {
+    mann_whitney: mannWhitneyU(candidate, baseline),
+    sharpe_difference: bootstrapSharpeDifference(candidate, baseline, periodsPerYear, { confidence: config.confidence, resamples: config.resamples }),
+  };
+}
+
+/**
+ * The verdict as Kayenta judges a canary against its baseline: hard limits first (a drawdown over
+ * the limit fails, one close to it is at most marginal); then, with a CURRENT to compare with,
+ * three checks each scored 0–1 — the returns' distribution (Mann–Whitney U: not significantly
+ * lower), the Sharpe difference (its interval does not lie wholly below 0) and the total return
+ * against the floor (half within the marginal band) — folded into a 0–100 score cut at
+ * `pass_score` and `marginal_score`. Without CURRENT the limits alone decide.
+ */
+export function judgeCanary(candidate: Metrics, baseline: { metrics: Metrics; statistics: CanaryStatistics } | null, config: CanaryConfig): Judgement {
+  const reasons: string[] = [];
+  const overLimit = candidate.max_drawdown > config.max_drawdown;
+  const nearLimit = !overLimit && candidate.max_drawdown > config.max_drawdown * config.marginal_share;
+  if (overLimit) reasons.push(`drawdown ${percent(candidate.max_drawdown)} exceeds the ${percent(config.max_drawdown)} limit`);
+  if (nearLimit) reasons.push(`drawdown ${percent(candidate.max_drawdown)} is close to the ${percent(config.max_drawdown)} limit`);
+  if (!baseline) {
+    const verdict: CanaryVerdict = overLimit ? 'fail' : nearLimit ? 'marginal' : 'pass';
+    if (verdict === 'pass') reasons.push('within the drawdown limit (no CURRENT release to compare with)');
+    return { verdict, reasons, score: null, checks: [] };
   }
-  if (fails.length > 0) return { verdict: 'fail', reasons: [...fails, ...marginal] };
-  if (marginal.length > 0) return { verdict: 'marginal', reasons: marginal };
-  return { verdict: 'pass', reasons: [baseline ? 'within every limit' : 'within the drawdown limit (no CURRENT release to compare with)'] };
+  const { mann_whitney: mw, sharpe_difference: ci } = baseline.statistics;
+  const delta = candidate.total_return - baseline.metrics.total_return;
+  const checks: CanaryCheck[] = [
+    {
+      name: 'returns_distribution',
+      score: mw.p_less < config.significance ? 0 : 1,
+      detail: `Mann–Whitney U = ${mw.u.toFixed(0)} (n = ${mw.n1}, ${mw.n2}), p(candidate lower) = ${mw.p_less.toPrecision(3)} against ${config.significance}`,
+    },
+    {
+      name: 'sharpe_difference',
+      score: ci.high < 0 ? 0 : 1,
+      detail: `Sharpe difference ${ci.estimate.toFixed(3)}, ${(ci.confidence * 100).toFixed(0)}% interval ${ci.low.toFixed(3)} .. ${ci.high.toFixed(3)} (${ci.resamples} paired resamples)`,
+    },
+    {
+      name: 'total_return',
+      score: delta < config.min_return_vs_baseline ? 0 : delta < config.min_return_vs_baseline + config.marginal_band ? 0.5 : 1,
+      detail: `return ${percent(delta)} against CURRENT, floor ${percent(config.min_return_vs_baseline)}`,
+    },
+  ];
+  const score = Math.round((100 * checks.reduce((sum, check) => sum + check.score, 0)) / checks.length);
+  for (const check of checks) if (check.score < 1) reasons.push(`${check.name.replace('_', ' ')}: ${check.detail}`);
+  let verdict: CanaryVerdict = score >= config.pass_score ? 'pass' : score >= config.marginal_score ? 'marginal' : 'fail';
+  if (overLimit) verdict = 'fail';
+  else if (nearLimit && verdict === 'pass') verdict = 'marginal';
+  if (verdict === 'pass' && reasons.length === 0) reasons.push(`score ${score}: every check against CURRENT passes`);
+  else reasons.unshift(`score ${score} of 100 (pass from ${config.pass_score}, marginal from ${config.marginal_score})`);
+  return { verdict, reasons, score, checks };
 }
 
 export async function runCanary(request: CanaryRequest): Promise<CanaryReport> {
@@ -110,6 +167,7 @@ export async function runCanary(request: CanaryRequest): Promise<CanaryReport> {
   const timings: Record<string, number> = { candidate: Date.now() - started };
   let baseline: CanaryReport['baseline'] = null;
   let baselineMetrics: Metrics | null = null;
+  let statistics: CanaryStatistics | null = null;
   let baselineNote: string | undefined;
   if ('note' in request.baseline) baselineNote = request.baseline.note;
   else {
@@ -118,10 +176,11 @@ export async function runCanary(request: CanaryRequest): Promise<CanaryReport> {
     const run = await runWindow(request.baseline.strategy, request.baseline.frame, window, cash);
     timings.baseline = Date.now() - begin;
     baselineMetrics = run.result.metrics;
+    statistics = canaryStatistics(candidate.result.ledger.equity, run.result.ledger.equity, barsPerYear(loaded.strategy), config);
     const { name, version } = request.baseline.strategy.strategy;
     baseline = { ...engineSummary(run.result, run.frame, cash), manifest_hash: request.baseline.manifest_hash, strategy: { name, version } };
   }
-  const judgement = judgeCanary(candidate.result.metrics, baselineMetrics, config);
+  const judgement = judgeCanary(candidate.result.metrics, baselineMetrics && statistics ? { metrics: baselineMetrics, statistics } : null, config);
   const deltas = baselineMetrics
     ? Object.fromEntries(METRIC_NAMES.map((name) => [name, candidate.result.metrics[name] - (baselineMetrics as Metrics)[name]]))
     : null;
@@ -142,6 +201,9 @@ export async function runCanary(request: CanaryRequest): Promise<CanaryReport> {
     baseline,
     ...(baselineNote ? { baseline_note: baselineNote } : {}),
     deltas,
+    statistics,
+    checks: judgement.checks,
+    score: judgement.score,
     timings_ms: timings,
   };
 }

@@ -5,6 +5,7 @@ import { COMPARED, judgeConsistency } from './gates/consistency';
 import { judgeColdStart } from './gates/coldStart';
 import { judgeCostSensitivity } from './gates/costSensitivity';
 import { judgeLeakage } from './gates/leakage';
+import { judgeEvidence } from './gates/evidence';
 import { GATE_NAMES, type GateName } from './gates/types';
 import type { CanaryReport, CanaryVerdict, PrecheckReport } from './reports/schema';
 
@@ -23,7 +24,11 @@ const ColdStartDetails = z.object({ metrics: z.array(z.object({ relative_differe
 const LeakageDetails = z.object({
   cuts: z.array(z.object({ identical: z.boolean() })).min(1),
   data_problems: z.array(z.unknown()),
+  statistic: z.object({ p_value: z.number(), delayed_r: z.number() }),
+  delay: z.object({ baseline_sharpe: z.number(), delayed_sharpe: z.number() }),
 });
+
+const EvidenceDetails = z.object({ bars: z.number(), warmup: z.number(), round_trips: z.number(), sharpe: z.number(), years: z.number() });
 
 const JUDGES: Record<GateName, (gate: GateRecord, config: GateConfig) => boolean | undefined> = {
   consistency: (gate, config) => {
@@ -35,11 +40,19 @@ const JUDGES: Record<GateName, (gate: GateRecord, config: GateConfig) => boolean
     return details.success ? judgeColdStart(details.data.metrics.map((m) => m.relative_difference), config.cold_start) : undefined;
   },
   cost_sensitivity: (gate, config) => judgeCostSensitivity(gate.value, config.cost_sensitivity),
+  evidence: (gate, config) => {
+    const details = EvidenceDetails.safeParse(gate.details);
+    return details.success ? judgeEvidence(details.data, config.evidence).length === 0 : undefined;
+  },
   leakage: (gate, config) => {
     const details = LeakageDetails.safeParse(gate.details);
     if (!details.success) return undefined;
     const truncationLeaks = details.data.cuts.filter((cut) => !cut.identical).length;
-    return judgeLeakage({ dataProblems: details.data.data_problems.length, truncationLeaks, correlation: gate.value }, config.leakage);
+    const { statistic, delay } = details.data;
+    return judgeLeakage(
+      { dataProblems: details.data.data_problems.length, truncationLeaks, correlation: gate.value, pValue: statistic.p_value, delayedCorrelation: statistic.delayed_r, delay: { baseline: delay.baseline_sharpe, delayed: delay.delayed_sharpe } },
+      config.leakage,
+    );
   },
 };
 
@@ -67,5 +80,6 @@ export function judgePrecheckReport(report: PrecheckReport, config: GateConfig):
 
 /** The canary's verdict from its candidate's and baseline's metrics, under the limits in force now. */
 export function judgeCanaryReport(report: CanaryReport, config: CanaryConfig): { verdict: CanaryVerdict; reasons: string[] } {
-  return judgeCanary(report.candidate.metrics, report.baseline?.metrics ?? null, config);
+  if (report.baseline && !report.statistics) return { verdict: 'fail', reasons: ['it does not record its statistical comparison with CURRENT'] };
+  return judgeCanary(report.candidate.metrics, report.baseline && report.statistics ? { metrics: report.baseline.metrics, statistics: report.statistics } : null, config);
 }

@@ -9,6 +9,7 @@ import { coldStartGate } from './gates/coldStart';
 import { consistencyGate } from './gates/consistency';
 import { costSensitivityGate } from './gates/costSensitivity';
 import { leakageGate } from './gates/leakage';
+import { evidenceGate } from './gates/evidence';
 import type { GateResult } from './gates/types';
 import { drawdownSeries } from '../backtest/metrics';
 import type { PrecheckReport } from './reports/schema';
@@ -81,7 +82,8 @@ export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckRep
   const second = await step('cold_start', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const gates: GateResult[] = [consistencyGate(quick, first, config.consistency), coldStartGate(first, second, config.cold_start)];
   gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, loaded.dir, cash, config.cost_sensitivity)));
-  gates.push(await step('leakage', 0.1, () => leakageGate(strategy, frame, loaded.dir, targets, config.leakage)));
+  gates.push(await step('leakage', 0.1, () => leakageGate({ strategy, frame, strategyDir: loaded.dir, targets, quick, cash }, config.leakage)));
+  gates.push(evidenceGate(strategy, frame, first, config.evidence));
   timings.total = Date.now() - started;
   return {
     kind: 'qraft.precheck',

@@ -105,17 +105,26 @@ export async function recheckPrecheck(report: PrecheckReport, payload: unknown, 
     const rankings = (cost.details.rankings as { multiplier: number }[] | undefined) ?? [];
     const multipliers = rankings.map((ranking) => ranking.multiplier);
     if (multipliers.length >= 2) {
-      const rerun = await costSensitivityGate(strategy.strategy, frame, strategy.dir, report.cash, { min_overlap: cost.threshold, multipliers });
+      const tie = (cost.details.tie_tolerance as number | undefined) ?? 0;
+      const rerun = await costSensitivityGate(strategy.strategy, frame, strategy.dir, report.cash, { min_overlap: cost.threshold, multipliers, tie_tolerance: tie });
       if (!same(rerun.value, cost.value)) problems.push('the cost_sensitivity overlap');
     } else problems.push('the cost_sensitivity gate (it records no cost levels)');
   }
   const leakage = report.gates.find((gate) => gate.name === 'leakage');
   if (leakage) {
-    const cuts = ((leakage.details.cuts as unknown[] | undefined) ?? []).length;
-    const config: GateConfig['leakage'] = { cut_points: Math.max(1, Math.min(50, cuts)), max_future_correlation: leakage.threshold };
-    const rerun = leakageGate(strategy.strategy, frame, strategy.dir, targets, config);
-    const leaks = (details: Record<string, unknown>) => ((details.cuts as { identical: boolean }[] | undefined) ?? []).filter((cut) => !cut.identical).length;
-    if (!same(rerun.value, leakage.value) || leaks(rerun.details) !== leaks(leakage.details)) problems.push('the leakage gate');
+    const recorded = leakage.details as { cuts?: { identical: boolean }[]; statistic?: { significance?: number; min_correlation_kept?: number }; delay?: { strong_sharpe?: number; min_retained?: number; delayed_sharpe?: number } };
+    const config: GateConfig['leakage'] = {
+      cut_points: Math.max(1, Math.min(50, recorded.cuts?.length ?? 1)),
+      max_future_correlation: leakage.threshold,
+      significance: recorded.statistic?.significance ?? 0.001,
+      min_correlation_kept: recorded.statistic?.min_correlation_kept ?? 0.15,
+      delay_strong_sharpe: recorded.delay?.strong_sharpe ?? 2,
+      delay_min_retained: recorded.delay?.min_retained ?? 0.25,
+    };
+    const rerun = await leakageGate({ strategy: strategy.strategy, frame, strategyDir: strategy.dir, targets, quick, cash: report.cash }, config);
+    const leaks = (details: { cuts?: { identical: boolean }[] }) => (details.cuts ?? []).filter((cut) => !cut.identical).length;
+    const delayed = (rerun.details as typeof recorded).delay?.delayed_sharpe ?? 0;
+    if (!same(rerun.value, leakage.value) || leaks(rerun.details) !== leaks(recorded) || !same(delayed, recorded.delay?.delayed_sharpe ?? Number.NaN)) problems.push('the leakage gate');
   }
   if (mode === 'full') {
     const precise = await selectPreciseEngine(report.precise.engine === 'nautilus' ? 'nautilus' : 'builtin', { python: options.python, signal: options.signal });

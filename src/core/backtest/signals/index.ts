@@ -28,6 +28,31 @@ function perSymbolTargets(frame: PriceFrame, sizing: Strategy['sizing'], fillSid
 }
 
 /**
+ * Bars a signal needs before it can first say anything: its longest window (and one more bar
+ * where it compares with the previous one). A run must have `min_bars` more than this to be
+ * evidence of anything.
+ */
+export function signalWarmup(signal: Strategy['signal']): number {
+  switch (signal.type) {
+    case 'sma_cross':
+    case 'ema_cross':
+      return signal.slow;
+    case 'momentum':
+    case 'mean_reversion':
+      return signal.lookback;
+    case 'rsi':
+      return signal.period + 1;
+    case 'buy_and_hold':
+    case 'weights':
+      return 0;
+    default: {
+      const unknown: never = signal;
+      throw new Error(`unknown signal type ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+/**
  * Target weights per symbol and bar for the strategy's signal. weights[i][t] depends on closes up
  * to and including bar t only, so the targets of a frame truncated at k equal the first k bars of
  * the full run (the leakage gate checks exactly this).

@@ -2,6 +2,7 @@ import { backtest } from '../../backtest/run';
 import type { PriceFrame } from '../../backtest/data/frame';
 import { quickEngine } from '../../backtest/engines/quick';
 import { computeTargets } from '../../backtest/signals';
+import type { TargetWeights } from '../../backtest/signals/types';
 import type { Strategy } from '../../backtest/strategy/schema';
 import type { GateConfig } from './config';
 import type { GateResult } from './types';
@@ -10,6 +11,61 @@ import { parameterVariants } from './variants';
 /** N = max(1, ceil(variants / 3)), at most 5. */
 export function topCount(variants: number): number {
   return Math.min(5, Math.max(1, Math.ceil(variants / 3)));
+}
+
+export interface Ranking {
+  multiplier: number;
+  /** The N best labels at this cost level (a stable sort keeps ties in variant order). */
+  top: string[];
+  sharpe: Record<string, number>;
+}
+
+/**
+ * How much of the top N at ×1 (the reference) each other cost level keeps. Variants within
+ * `tolerance` of the reference's N-th Sharpe count as in its top: a ranking that "flips" on a
+ * difference of 0.0002 has not flipped.
+ */
+export function topOverlaps(rankings: readonly Ranking[], labels: readonly string[], n: number, tolerance: number) {
+  const reference = rankings.find((ranking) => ranking.multiplier === 1) ?? rankings[0];
+  const nth = labels.map((label) => reference.sharpe[label]).sort((a, b) => b - a)[n - 1] ?? 0;
+  const tiedTop = new Set(labels.filter((label) => reference.sharpe[label] >= nth - tolerance));
+  const overlaps = rankings
+    .filter((ranking) => ranking !== reference)
+    .map((ranking) => ({ multiplier: ranking.multiplier, overlap: ranking.top.filter((label) => tiedTop.has(label)).length / n }));
+  return { overlaps, worst: overlaps.reduce((min, o) => Math.min(min, o.overlap), 1), tiedTop };
+}
+
+/** Sharpe of the quick run with every cost scaled by `multiplier`. */
+async function sharpeAtCost(strategy: Strategy, frame: PriceFrame, targets: TargetWeights, cash: number, multiplier: number): Promise<number> {
+  const costs = {
+    commission_bps: strategy.costs.commission_bps * multiplier,
+    slippage_bps: strategy.costs.slippage_bps * multiplier,
+    min_commission: strategy.costs.min_commission * multiplier,
+  };
+  return (await backtest({ ...strategy, costs }, frame, targets, quickEngine, cash)).metrics.sharpe;
+}
+
+/** The largest multiple searched for the break-even cost; beyond it the answer is "more than this". */
+export const BREAK_EVEN_MAX = 1024;
+
+/**
+ * The cost multiple at which the strategy's Sharpe reaches 0 (bisection; Sharpe falls as costs
+ * rise): 0 when it loses before costs, null when it has no costs to scale or still earns at
+ * BREAK_EVEN_MAX × today's costs.
+ */
+export async function breakEvenCostMultiple(strategy: Strategy, frame: PriceFrame, targets: TargetWeights, cash: number): Promise<number | null> {
+  const { costs } = strategy;
+  if (costs.commission_bps === 0 && costs.slippage_bps === 0 && costs.min_commission === 0) return null;
+  if ((await sharpeAtCost(strategy, frame, targets, cash, 0)) <= 0) return 0;
+  if ((await sharpeAtCost(strategy, frame, targets, cash, BREAK_EVEN_MAX)) > 0) return null;
+  let low = 0;
+  let high = BREAK_EVEN_MAX;
+  for (let step = 0; step < 40 && high - low > 1e-3 * Math.max(1, low); step += 1) {
+    const middle = (low + high) / 2;
+    if ((await sharpeAtCost(strategy, frame, targets, cash, middle)) > 0) low = middle;
+    else high = middle;
+  }
+  return (low + high) / 2;
 }
 
 /** The rule: the worst top-N overlap across cost levels reaches the minimum. */
@@ -31,18 +87,11 @@ export async function costSensitivityGate(
   const { variants, skipped, source } = parameterVariants(strategy);
   const n = topCount(variants.length);
   const targets = variants.map((variant) => computeTargets(variant.strategy, { frame, strategyDir }));
-  const rankings: { multiplier: number; top: string[]; sharpe: Record<string, number> }[] = [];
+  const rankings: Ranking[] = [];
   for (const multiplier of config.multipliers) {
     const sharpe: Record<string, number> = {};
     for (let index = 0; index < variants.length; index += 1) {
-      const variant = variants[index];
-      const costs = {
-        commission_bps: variant.strategy.costs.commission_bps * multiplier,
-        slippage_bps: variant.strategy.costs.slippage_bps * multiplier,
-        min_commission: variant.strategy.costs.min_commission * multiplier,
-      };
-      const result = await backtest({ ...variant.strategy, costs }, frame, targets[index], quickEngine, cash);
-      sharpe[variant.label] = result.metrics.sharpe;
+      sharpe[variants[index].label] = await sharpeAtCost(variants[index].strategy, frame, targets[index], cash, multiplier);
     }
     // A stable sort keeps variant order among ties, so the ranking is deterministic.
     const top = variants
@@ -51,11 +100,11 @@ export async function costSensitivityGate(
       .slice(0, n);
     rankings.push({ multiplier, top, sharpe });
   }
-  const reference = rankings.find((ranking) => ranking.multiplier === 1) ?? rankings[0];
-  const overlaps = rankings
-    .filter((ranking) => ranking !== reference)
-    .map((ranking) => ({ multiplier: ranking.multiplier, overlap: ranking.top.filter((label) => reference.top.includes(label)).length / n }));
-  const worst = overlaps.reduce((min, o) => Math.min(min, o.overlap), 1);
+  const { overlaps, worst, tiedTop } = topOverlaps(rankings, variants.map((variant) => variant.label), n, config.tie_tolerance);
+  // The break-even of the strategy itself (the grid holds it when its parameters are on the grid).
+  const own = variants.findIndex((variant) => JSON.stringify(variant.strategy.signal) === JSON.stringify(strategy.signal));
+  const breakEven = await breakEvenCostMultiple(strategy, frame, own >= 0 ? targets[own] : computeTargets(strategy, { frame, strategyDir }), cash);
+  const breakEvenText = breakEven === null ? 'no break-even cost found' : breakEven === 0 ? 'loses before costs' : `break-even at ×${breakEven.toFixed(2)} today's costs`;
   const passed = judgeCostSensitivity(worst, config);
   return {
     name: 'cost_sensitivity',
@@ -63,11 +112,11 @@ export async function costSensitivityGate(
     value: worst,
     threshold: config.min_overlap,
     summary:
-      variants.length <= 1
+      (variants.length <= 1
         ? 'no parameters to vary: the ranking cannot flip'
         : passed
           ? `the top ${n} of ${variants.length} variants by Sharpe hold at costs ×${config.multipliers.join(', ×')} (overlap ≥ ${(worst * 100).toFixed(0)}%)`
-          : `the top ${n} of ${variants.length} variants change with costs: overlap ${(worst * 100).toFixed(0)}% < ${(config.min_overlap * 100).toFixed(0)}%`,
-    details: { source, top_n: n, variants: variants.length, skipped, overlaps, rankings },
+          : `the top ${n} of ${variants.length} variants change with costs: overlap ${(worst * 100).toFixed(0)}% < ${(config.min_overlap * 100).toFixed(0)}%`) + `; ${breakEvenText}`,
+    details: { source, top_n: n, variants: variants.length, skipped, tie_tolerance: config.tie_tolerance, tied_top: [...tiedTop], overlaps, rankings, break_even_cost_multiple: breakEven },
   };
 }

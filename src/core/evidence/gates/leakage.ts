@@ -1,7 +1,10 @@
 import { type PriceFrame, sliceFrame } from '../../backtest/data/frame';
 import { computeTargets } from '../../backtest/signals';
 import type { TargetWeights } from '../../backtest/signals/types';
-import type { Strategy } from '../../backtest/strategy/schema';
+import type { Strategy, Timing } from '../../backtest/strategy/schema';
+import { quickEngine } from '../../backtest/engines/quick';
+import { type BacktestResult, backtest } from '../../backtest/run';
+import { correlationTest } from '../stats';
 import type { GateConfig } from './config';
 import type { GateResult } from './types';
 
@@ -55,51 +58,107 @@ function firstDifference(full: TargetWeights, truncated: TargetWeights, cut: num
   return undefined;
 }
 
+/** Which return a position targeted at bar t earns, per timing (fills → next fill). */
+export const EARNED_RETURN: Record<Timing, string> = {
+  close: 'close t → close t+1',
+  next_close: 'close t+1 → close t+2',
+  next_open: 'open t+1 → open t+2',
+};
+
 /**
- * Pooled correlation of each target with the return of the bar after it, close[t+1]/close[t] − 1:
- * a return the signal cannot know at t. Honest signals sit near zero; one built from future
- * prices (a precomputed weights file, say) shows up here even though truncation cannot catch it.
+ * Pairs (target at t, the return that position earns under the timing) pooled over symbols: a
+ * look-ahead signal is one that knows this return. Bars whose earned return is not in the data yet
+ * (the last one or two) are left out.
  */
-export function futureReturnCorrelation(frame: PriceFrame, targets: TargetWeights): number {
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
+export function earnedReturnPairs(frame: PriceFrame, targets: TargetWeights, timing: Timing): { weights: Float64Array; returns: Float64Array } {
+  const bars = frame.times.length;
+  const lag = timing === 'close' ? 0 : 1;
+  const usable = Math.max(0, bars - 1 - lag);
+  const weights = new Float64Array(usable * frame.symbols.length);
+  const returns = new Float64Array(usable * frame.symbols.length);
+  let k = 0;
   for (let s = 0; s < frame.symbols.length; s += 1) {
-    const close = frame.close[s];
-    const weights = targets.weights[s];
-    for (let bar = 0; bar + 1 < close.length; bar += 1) {
-      const x = weights[bar];
-      const y = close[bar + 1] / close[bar] - 1;
-      n += 1;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      syy += y * y;
-      sxy += x * y;
+    const price = timing === 'next_open' ? frame.open[s] : frame.close[s];
+    const w = targets.weights[s];
+    for (let bar = 0; bar < usable; bar += 1) {
+      weights[k] = w[bar];
+      returns[k] = price[bar + lag + 1] / price[bar + lag] - 1;
+      k += 1;
     }
   }
-  if (n < 3) return 0;
-  const cov = sxy - (sx * sy) / n;
-  const vx = sxx - (sx * sx) / n;
-  const vy = syy - (sy * sy) / n;
-  return vx > 1e-18 && vy > 1e-18 ? cov / Math.sqrt(vx * vy) : 0;
+  return { weights, returns };
 }
 
-/** The rule: clean data, identical targets at every cut, and no correlation with the return to come. */
-export function judgeLeakage(found: { dataProblems: number; truncationLeaks: number; correlation: number }, config: GateConfig['leakage']): boolean {
-  return found.dataProblems === 0 && found.truncationLeaks === 0 && found.correlation <= config.max_future_correlation;
+/** The targets one bar later: what the strategy would hold with one more bar of delay. */
+export function delayTargets(targets: TargetWeights): TargetWeights {
+  const weights = targets.weights.map((column) => {
+    const delayed = new Float64Array(column.length);
+    delayed.set(column.subarray(0, column.length - 1), 1);
+    return delayed;
+  });
+  const rebalance = new Uint8Array(targets.rebalance.length);
+  rebalance.set(targets.rebalance.subarray(0, targets.rebalance.length - 1), 1);
+  return { weights, rebalance: rebalance as TargetWeights['rebalance'] };
 }
 
-export function leakageGate(
-  strategy: Strategy,
-  frame: PriceFrame,
-  strategyDir: string,
-  full: TargetWeights,
-  config: GateConfig['leakage'],
-): GateResult {
+/** What the leakage gate found, as its rule reads it. */
+export interface LeakageFindings {
+  dataProblems: number;
+  truncationLeaks: number;
+  /** Correlation of targets with the return they earn, and its one-sided p-value. */
+  correlation: number;
+  pValue: number;
+  /** The same correlation for the targets one bar later: a genuine edge keeps some, a peek none. */
+  delayedCorrelation: number;
+  /** Sharpe ratios without and with one more bar of delay (quick engine, same costs). */
+  delay: { baseline: number; delayed: number };
+}
+
+/**
+ * The rule: clean data; targets that do not change when later data is removed; no look-ahead
+ * signature in the correlation of targets with the return each position will earn — significant
+ * (p < `significance`) and either above `max_future_correlation` or vanishing with one more bar
+ * of delay (keeping less than `min_correlation_kept` of itself; honest signals on the shared daily
+ * files keep 30% or more, a peek at the future keeps nothing) — and a strong result (Sharpe above
+ * `delay_strong_sharpe`) must keep `delay_min_retained` of its Sharpe with one more bar of delay.
+ * Returns the problems, empty when it passes.
+ */
+export function leakageProblems(found: LeakageFindings, config: GateConfig['leakage']): string[] {
+  const problems: string[] = [];
+  if (found.dataProblems > 0) problems.push('the data fails alignment checks');
+  if (found.truncationLeaks > 0) problems.push('targets change when later data is removed');
+  const significant = found.correlation > 0 && found.pValue < config.significance;
+  const kept = found.correlation > 0 ? found.delayedCorrelation / found.correlation : 1;
+  if (significant && found.correlation > config.max_future_correlation) {
+    problems.push(`targets correlate ${found.correlation.toFixed(3)} with the return they will earn (p = ${found.pValue.toExponential(1)}): they look computed from future prices`);
+  } else if (significant && kept < config.min_correlation_kept) {
+    problems.push(
+      `targets correlate ${found.correlation.toFixed(3)} with the return they will earn (p = ${found.pValue.toExponential(1)}) but ${found.delayedCorrelation.toFixed(3)} one bar later: an edge that vanishes with a bar of delay is look-ahead`,
+    );
+  }
+  const { baseline, delayed } = found.delay;
+  if (baseline > config.delay_strong_sharpe && delayed < baseline * config.delay_min_retained) {
+    problems.push(`a Sharpe of ${baseline.toFixed(2)} falls to ${delayed.toFixed(2)} with one more bar of delay: an edge that vanishes with delay is look-ahead`);
+  }
+  return problems;
+}
+
+export function judgeLeakage(found: LeakageFindings, config: GateConfig['leakage']): boolean {
+  return leakageProblems(found, config).length === 0;
+}
+
+export interface LeakageRun {
+  strategy: Strategy;
+  frame: PriceFrame;
+  strategyDir: string;
+  /** The full run's targets and its quick result (the delay test's baseline). */
+  targets: TargetWeights;
+  quick: BacktestResult;
+  cash: number;
+}
+
+export async function leakageGate(run: LeakageRun, config: GateConfig['leakage']): Promise<GateResult> {
+  const { strategy, frame, strategyDir, targets: full } = run;
   const data = dataProblems(frame);
   const cuts = cutPoints(frame.times.length, config.cut_points);
   const truncation: { cut: number; identical: boolean; difference?: string }[] = [];
@@ -108,20 +167,51 @@ export function leakageGate(
     const difference = firstDifference(full, truncated, cut, frame.symbols);
     truncation.push(difference ? { cut, identical: false, difference } : { cut, identical: true });
   }
-  const correlation = futureReturnCorrelation(frame, full);
   const leaks = truncation.filter((t) => !t.identical);
-  const correlated = correlation > config.max_future_correlation;
-  const passed = judgeLeakage({ dataProblems: data.length, truncationLeaks: leaks.length, correlation }, config);
-  const reasons: string[] = [];
-  if (data.length > 0) reasons.push(`the data fails alignment checks (${data[0]})`);
-  if (leaks.length > 0) reasons.push(`targets change when later data is removed (${leaks[0].difference})`);
-  if (correlated) reasons.push(`targets correlate ${correlation.toFixed(2)} with the next bar's return: they look computed from future prices`);
+  const timing = strategy.execution.timing;
+  const pairs = earnedReturnPairs(frame, full, timing);
+  const test = correlationTest(pairs.weights, pairs.returns);
+  const delayedPairs = earnedReturnPairs(frame, delayTargets(full), timing);
+  const delayedTest = correlationTest(delayedPairs.weights, delayedPairs.returns);
+  const baseline = run.quick.metrics.sharpe;
+  // Only a strong result is put to the delay test; a weak one has no edge to lose.
+  const delayed = baseline > config.delay_strong_sharpe ? (await backtest(strategy, frame, delayTargets(full), quickEngine, run.cash)).metrics.sharpe : baseline;
+  const findings: LeakageFindings = {
+    dataProblems: data.length,
+    truncationLeaks: leaks.length,
+    correlation: test.r,
+    pValue: test.p_positive,
+    delayedCorrelation: delayedTest.r,
+    delay: { baseline, delayed },
+  };
+  const problems = leakageProblems(findings, config);
+  const detail = [data.length > 0 ? `(${data[0]})` : '', leaks.length > 0 ? `(${leaks[0].difference})` : ''].filter(Boolean).join(' ');
   return {
     name: 'leakage',
-    passed,
-    value: correlation,
+    passed: problems.length === 0,
+    value: test.r,
     threshold: config.max_future_correlation,
-    summary: passed ? `targets identical at ${cuts.length} cut points; future-return correlation ${correlation.toFixed(3)}` : reasons.join('; '),
-    details: { cuts: truncation, data_problems: data, future_return_correlation: correlation },
+    summary:
+      problems.length === 0
+        ? `targets identical at ${cuts.length} cut points; correlation with the earned return (${EARNED_RETURN[timing]}) ${test.r.toFixed(3)}, p = ${test.p_positive.toPrecision(2)}`
+        : problems.join('; ') + (detail ? ` ${detail}` : ''),
+    details: {
+      cuts: truncation,
+      data_problems: data,
+      statistic: {
+        test: 'pearson correlation, one-sided t-test',
+        lag: EARNED_RETURN[timing],
+        timing,
+        r: test.r,
+        t: test.t,
+        n: test.n,
+        p_value: test.p_positive,
+        significance: config.significance,
+        delayed_r: delayedTest.r,
+        min_correlation_kept: config.min_correlation_kept,
+      },
+      delay: { applies: baseline > config.delay_strong_sharpe, baseline_sharpe: baseline, delayed_sharpe: delayed, min_retained: config.delay_min_retained, strong_sharpe: config.delay_strong_sharpe },
+      problems,
+    },
   };
 }

@@ -1,4 +1,4 @@
-export const GATE_NAMES = ['consistency', 'cold_start', 'cost_sensitivity', 'leakage'] as const;
+export const GATE_NAMES = ['consistency', 'cold_start', 'cost_sensitivity', 'leakage', 'evidence'] as const;
 export type GateName = (typeof GATE_NAMES)[number];
 
 export interface GateResult {

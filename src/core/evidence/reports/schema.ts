@@ -84,6 +84,15 @@ export type PrecheckReport = z.output<typeof PrecheckReportSchema>;
 export const CanaryVerdictSchema = z.enum(['pass', 'marginal', 'fail']);
 export type CanaryVerdict = z.output<typeof CanaryVerdictSchema>;
 
+/** How the canary compared the candidate's per-bar returns with CURRENT's (Kayenta-style). */
+export const CanaryStatisticsSchema = z.object({
+  mann_whitney: z.object({ u: z.number(), n1: z.number(), n2: z.number(), z: z.number(), p_less: z.number(), p_two_sided: z.number() }),
+  sharpe_difference: z.object({ estimate: z.number(), low: z.number(), high: z.number(), confidence: z.number(), resamples: z.number(), seed: z.number() }),
+});
+export type CanaryStatistics = z.output<typeof CanaryStatisticsSchema>;
+
+export const CanaryCheckSchema = z.object({ name: z.string(), score: z.number().min(0).max(1), detail: z.string() });
+
 export const CanaryReportSchema = z.object({
   kind: z.literal('qraft.canary'),
   verdict: CanaryVerdictSchema,
@@ -100,6 +109,10 @@ export const CanaryReportSchema = z.object({
   baseline: EngineSummarySchema.extend({ series: SeriesSchema, manifest_hash: Sha256, strategy: z.object({ name: z.string(), version: z.string() }) }).nullable(),
   baseline_note: z.string().optional(),
   deltas: z.record(z.string(), z.number()).nullable(),
+  /** The statistical comparison with CURRENT, its checks and the 0–100 score (null without a baseline). */
+  statistics: CanaryStatisticsSchema.nullable().optional(),
+  checks: z.array(CanaryCheckSchema).optional(),
+  score: z.number().nullable().optional(),
   timings_ms: z.record(z.string(), z.number()),
 });
 export type CanaryReport = z.output<typeof CanaryReportSchema>;
