@@ -22,7 +22,7 @@ describe('gated release through the CLI', () => {
     const ws = exampleWorkspace();
     const report = cli(PRECHECK, ws);
     assert.equal(report.passed, true);
-    assert.equal(report.gates.length, 4);
+    assert.equal(report.gates.length, 5);
     assert.equal(report.precise.engine, 'builtin');
     assert.match(report.report_path, /artifacts\/reports\/precheck-[0-9a-f]{64}\.json$/);
     const canary = cli(['deploy', 'canary', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv', '--cash-ratio', '0.1', '--base-cash', '200000'], ws);
