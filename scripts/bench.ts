@@ -123,7 +123,7 @@ async function main(): Promise<void> {
         const whole = best(2, () => {
           const targets = computeTargets(strategy, { frame, strategyDir: dir });
           const run = runBuiltin({ frame, targets, costs: strategy.costs, timing: 'next_close', lotSize: 1, cash: 1e6 });
-          computeMetrics({ ledger: replayFills(frame, run.fills, 1e6), trades: run.fills.length, initialCash: 1e6, barsPerYear: 252 });
+          computeMetrics({ ledger: replayFills(frame, run.fills, 1e6), fills: run.fills, initialCash: 1e6, barsPerYear: 252 });
         });
         rows.push([`signal+builtin+ledger+metrics 10 sym × 100k`, `${10 * bars} bar·sym`, `${whole.toFixed(1)} ms`, rate(10 * bars, whole) + ' bar·sym']);
       }

@@ -50,16 +50,101 @@ describe('engines: hand-computed cases', () => {
       assertCents(equityOf(runQuick(source), source), [1000, q * 110, q * 121, q * 110]);
     });
 
-    it('charges slippage on the price and commission on the slipped notional', () => {
+    it('charges slippage on the price and commission on the slipped notional; an all-in buy is cut so that its fee fits', () => {
       const source = input('close', COSTS);
       const run = runQuick(source);
       const [fill] = fillsToList(run.fills, frame.symbols, frame.times);
-      assert.equal(fill.quantity, 10); // sized from the unslipped price: 1000 / 100
+      // The target, 1000 / 100 = 10 shares, would cost 10 × 100.2 × 1.001 = 1003.002 > 1000 of cash:
+      // cut to 1000 / (100.2 × 1.001) = 9.970069850309372 shares, which spend exactly all of it.
+      const quantity = 1000 / 1.001 / 100.2;
+      assert.ok(Math.abs(fill.quantity - quantity) < 1e-12, `${fill.quantity}`);
       assert.ok(Math.abs(fill.price - 100.2) < 1e-12);
-      assert.ok(Math.abs(fill.commission - 1.002) < 1e-12);
-      assert.ok(Math.abs(fill.slippage - 2) < 1e-12);
-      // cash = 1000 − 10 × 100.2 − 1.002 = −3.002 (quick has no cash limit)
-      assertCents(equityOf(run, source), [996.998, 1096.998, 1206.998, 1096.998]);
+      assert.ok(Math.abs(fill.commission - (1000 - 1000 / 1.001)) < 1e-12); // 0.999000999…
+      assert.ok(Math.abs(fill.slippage - quantity * 100 * 0.002) < 1e-12);
+      // Cash 0, then marked at each close: never above the target because of fees.
+      assertCents(equityOf(run, source), [quantity * 100, quantity * 110, quantity * 121, quantity * 110]);
+    });
+
+    it('a buy whose cost and fee fit the cash buys its full target and pays the fee from the spare cash', () => {
+      const half = targetsFrom([[0.5, 0.5, 0.5, 0.5]]);
+      const source: EngineInput = { ...input('close', COSTS), targets: half };
+      const run = runQuick(source);
+      const [fill] = fillsToList(run.fills, frame.symbols, frame.times);
+      assert.equal(fill.quantity, 5); // 0.5 × 1000 / 100
+      // cash = 1000 − 5 × 100.2 × 1.001 = 498.4989
+      assertCents(equityOf(run, source), [998.499, 1048.499, 1103.499, 1048.499]);
+    });
+
+    it('sells and shorts trade the full size and pay the fee from the proceeds', () => {
+      // All in at bar 0, 100% short at bar 2 (a flip: one sell), flat at bar 3; 10 bps commission.
+      const prices = frameFrom({ X: [100, 100, 125, 100] });
+      const targets = targetsFrom([[1, 1, -1, 0]]);
+      const costs: Costs = { commission_bps: 10, slippage_bps: 0, min_commission: 0 };
+      const source: EngineInput = { frame: prices, targets, costs, timing: 'close', lotSize: 0, cash: 1000 };
+      const run = runQuick(source);
+      const fills = fillsToList(run.fills, prices.symbols, prices.times);
+      assert.deepEqual(fills.map((f) => [f.bar, f.side]), [[0, 'buy'], [2, 'sell'], [3, 'buy']]);
+      const held = 1000 / 1.001 / 100; // the all-in buy, cut so that its fee fits: 9.99000999…
+      // Bar 2: equity = 125 × held, the target is −held: sell 2 × held at 125, the full size.
+      assert.ok(Math.abs(fills[1].quantity - 2 * held) < 1e-12, `${fills[1].quantity}`);
+      assert.ok(Math.abs(fills[1].commission - 0.001 * 2 * held * 125) < 1e-12);
+      const cash = 2 * held * 125 * 0.999; // the proceeds less the fee
+      // Bar 3: cover the held shares at 100 (it fits the cash), paying 0.1% on top.
+      assert.ok(Math.abs(fills[2].quantity - held) < 1e-12);
+      const equity = Array.from(replayFills(prices, run.fills, 1000).equity);
+      assertCents(equity, [held * 100, held * 100, cash - held * 125, cash - held * 100 * 1.001]);
+      assertCents(equity, [999.000999, 999.000999, 1246.2537, 1495.0050]);
+    });
+
+    it('a flip from short to long is one buy, cut so that its cost and fee fit the cash', () => {
+      const prices = frameFrom({ X: [100, 80, 80] });
+      const targets = targetsFrom([[-1, 1, 1]]);
+      const costs: Costs = { commission_bps: 10, slippage_bps: 0, min_commission: 0 };
+      const source: EngineInput = { frame: prices, targets, costs, timing: 'close', lotSize: 0, cash: 1000 };
+      const fills = fillsToList(runQuick(source).fills, prices.symbols, prices.times);
+      // Bar 0: short 10 at 100, cash 1000 + 1000 − 1 = 1999. Bar 1: equity 1999 − 800 = 1199,
+      // target 1199 / 80 = 14.9875 long: buy 24.9875 would cost 24.9875 × 80 × 1.001 = 2000.999 >
+      // 1999: cut to 1999 / 1.001 / 80, so the long is 1999 / 80.08 − 10 = 14.962537… shares.
+      assert.equal(fills.length, 2);
+      assert.ok(Math.abs(fills[1].quantity - 1999 / 1.001 / 80) < 1e-9, `${fills[1].quantity}`);
+      const long = 1999 / 1.001 / 80 - 10;
+      assertCents(Array.from(replayFills(prices, runQuick(source).fills, 1000).equity), [999, long * 80, long * 80]);
+    });
+
+    it('sells first, then buys smallest first: the last buy is the one cut to the cash', () => {
+      // A and B are bought together, 50% each; 10 bps commission.
+      const two = frameFrom({ A: [10, 10], B: [20, 20] });
+      const targets = targetsFrom([
+        [0.5, 0.5],
+        [0.5, 0.5],
+      ]);
+      const costs: Costs = { commission_bps: 10, slippage_bps: 0, min_commission: 0 };
+      const source: EngineInput = { frame: two, targets, costs, timing: 'close', lotSize: 0, cash: 1000 };
+      const fills = fillsToList(runQuick(source).fills, two.symbols, two.times);
+      // Equal values: symbol order. A: 50 shares for 500.5; B gets the remaining 499.5: 499.5 / 1.001 / 20.
+      assert.deepEqual(fills.map((f) => f.symbol), ['A', 'B']);
+      assert.equal(fills[0].quantity, 50);
+      assert.ok(Math.abs(fills[1].quantity - 499.5 / 1.001 / 20) < 1e-12, `${fills[1].quantity}`);
+
+      // Rotation on one bar: A (listed first) is bought, B is sold, C is bought more than A.
+      const three = frameFrom({ A: [10, 10], B: [20, 20], C: [40, 40] });
+      const rotate = targetsFrom([
+        [0, 0.2],
+        [1, 0],
+        [0, 0.8],
+      ]);
+      const run = runQuick({ frame: three, targets: rotate, costs, timing: 'close', lotSize: 0, cash: 1000 });
+      const rotated = fillsToList(run.fills, three.symbols, three.times);
+      assert.deepEqual(rotated.map((f) => [f.bar, f.symbol, f.side]), [[0, 'B', 'buy'], [1, 'B', 'sell'], [1, 'A', 'buy'], [1, 'C', 'buy']]);
+      // Bar 1: equity = 1000 − 1 (the fee at bar 0, as the cut buy's: 1000 − 1000 / 1.001); the
+      // sale raises 0.999 of B's value; A (0.2) fits; C (0.8) is cut to the remaining cash.
+      const bShares = 1000 / 1.001 / 20;
+      const equity = bShares * 20;
+      assert.ok(Math.abs(rotated[2].quantity - (0.2 * equity) / 10) < 1e-9);
+      const cashLeft = bShares * 20 * 0.999 - 0.2 * equity * 1.001;
+      assert.ok(Math.abs(rotated[3].quantity - cashLeft / 1.001 / 40) < 1e-9, `${rotated[3].quantity}`);
+      const final = replayFills(three, run.fills, 1000).equity[1];
+      assert.ok(Math.abs(final - (0.2 * equity + (cashLeft / 1.001 / 40) * 40)) < 1e-9);
     });
   });
 

@@ -1,3 +1,4 @@
+import type { FillLog } from './engines/fills';
 import type { Ledger } from './engines/ledger';
 
 /**
@@ -13,7 +14,8 @@ export const METRICS = {
   max_drawdown: 'largest peak-to-trough fall of equity, as a positive fraction',
   calmar: 'cagr over max_drawdown',
   turnover: 'traded notional over average equity, per year',
-  trades: 'number of trades',
+  trades: 'round trips: positions opened and closed or flipped, plus one still open at the end (adding to or partly reducing a position is not a new one)',
+  fills: 'orders filled',
   fees: 'commissions plus slippage, in cash',
   exposure: 'fraction of bars with a position open (time in market)',
 } as const;
@@ -23,9 +25,46 @@ export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
 export interface MetricsInput {
   ledger: Ledger;
-  trades: number;
+  /** The fills the ledger was replayed from: `trades` and `fills` count them. */
+  fills: FillLog;
   initialCash: number;
   barsPerYear: number;
+}
+
+/**
+ * Whether a position of `before` plus a fill of `quantity` is flat: an exact zero, or a remainder
+ * within floating error of the two (relative 1e-9, absolute 1e-12), as vectorbt snaps positions.
+ */
+function flatAfter(before: number, quantity: number): boolean {
+  const after = before + quantity;
+  return after === 0 || Math.abs(after) <= Math.max(1e-9 * Math.max(Math.abs(before), Math.abs(quantity)), 1e-12);
+}
+
+/**
+ * Round trips in a fill log: one per position, counted when it opens — a fill that takes a symbol
+ * from flat to a position, or across zero (a flip closes one position and opens another). A
+ * position still open at the end counts; adding to a position or partly reducing it does not start
+ * a new one. This is vectorbt's `positions.count()`, and its `trades.count()` (exit trades) whenever
+ * no position is partly reduced, as in an all-in/flat or long/short signal.
+ */
+export function countRoundTrips(fills: FillLog): number {
+  let symbols = 0;
+  for (let index = 0; index < fills.length; index += 1) symbols = Math.max(symbols, fills.symbol[index] + 1);
+  const position = new Float64Array(symbols);
+  let roundTrips = 0;
+  for (let index = 0; index < fills.length; index += 1) {
+    const symbol = fills.symbol[index];
+    const before = position[symbol];
+    const quantity = fills.quantity[index];
+    if (flatAfter(before, quantity)) {
+      position[symbol] = 0;
+      continue;
+    }
+    const after = before + quantity;
+    if (before === 0 || before > 0 !== after > 0) roundTrips += 1;
+    position[symbol] = after;
+  }
+  return roundTrips;
 }
 
 /**
@@ -33,7 +72,7 @@ export interface MetricsInput {
  * Sharpe and Sortino use a zero risk-free rate and are annualised by √barsPerYear; volatility uses
  * the sample standard deviation; Sortino's downside deviation is √mean(min(r, 0)²).
  */
-export function computeMetrics({ ledger, trades, initialCash, barsPerYear }: MetricsInput): Metrics {
+export function computeMetrics({ ledger, fills, initialCash, barsPerYear }: MetricsInput): Metrics {
   const { equity, gross } = ledger;
   const bars = equity.length;
   let previous = initialCash;
@@ -75,7 +114,8 @@ export function computeMetrics({ ledger, trades, initialCash, barsPerYear }: Met
     max_drawdown: maxDrawdown,
     calmar: maxDrawdown > 0 ? cagr / maxDrawdown : 0,
     turnover: years > 0 && averageEquity > 0 ? ledger.tradedNotional / averageEquity / years : 0,
-    trades,
+    trades: countRoundTrips(fills),
+    fills: fills.length,
     fees: ledger.commissions + ledger.slippage,
     exposure: bars > 0 ? inMarket / bars : 0,
   };

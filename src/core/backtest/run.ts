@@ -29,6 +29,6 @@ export async function backtest(
     options,
   );
   const ledger = replayFills(frame, run.fills, cash);
-  const metrics = computeMetrics({ ledger, trades: run.fills.length, initialCash: cash, barsPerYear: barsPerYear(strategy) });
+  const metrics = computeMetrics({ ledger, fills: run.fills, initialCash: cash, barsPerYear: barsPerYear(strategy) });
   return { engine: run.engine, version: run.version, fills: run.fills, ledger, metrics };
 }

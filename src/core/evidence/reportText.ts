@@ -5,11 +5,13 @@ import type { CanaryReport, PrecheckReport } from './reports/schema';
 /** Plain-text renderings of precheck and canary reports (CLI `--fmt text`, the log channel). */
 
 const RATIO_METRICS = new Set<string>(['total_return', 'cagr', 'ann_vol', 'max_drawdown', 'exposure']);
+/** Counts: round trips and orders filled. */
+const COUNT_METRICS = new Set<string>(['trades', 'fills']);
 
 export function formatMetric(name: string, value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (RATIO_METRICS.has(name)) return `${(value * 100).toFixed(2)}%`;
-  if (name === 'trades') return value.toFixed(0);
+  if (COUNT_METRICS.has(name)) return value.toFixed(0);
   if (name === 'fees') return value.toFixed(2);
   return value.toFixed(4);
 }

@@ -5,10 +5,74 @@ import type { Engine, EngineInput, EngineRun } from './types';
 
 const EPSILON = 1e-12;
 
+/** vectorbt's closeness test (relative 1e-9, absolute 1e-12), used where it decides a buy's size. */
+function isClose(a: number, b: number): boolean {
+  return a === b || Math.abs(a - b) <= Math.max(1e-9 * Math.max(Math.abs(a), Math.abs(b)), 1e-12);
+}
+
+/** position + quantity, or 0 when the two cancel within floating error (vectorbt's add_nb). */
+function addQuantity(position: number, quantity: number): number {
+  const sum = position + quantity;
+  return position !== 0 && position > 0 !== quantity > 0 && isClose(Math.abs(position), Math.abs(quantity)) ? 0 : sum;
+}
+
 /**
- * The vectorized engine: fractional quantities, fill price × (1 ± slippage), commission = bps ×
- * notional, no cash constraint beyond gross exposure. Columnar loops over typed arrays; it only
- * does per-symbol work on bars where an order is due, and values only the symbols it holds.
+ * Sets a position and keeps the list of held symbols (held[0..count), heldAt = index or −1);
+ * returns the new count. A module function, not a closure: a closure over the count would move it
+ * to the heap and slow every loop that reads it.
+ */
+function setPosition(position: Float64Array, held: Int32Array, heldAt: Int32Array, count: number, symbol: number, quantity: number): number {
+  const before = position[symbol];
+  position[symbol] = quantity;
+  if (before === 0) {
+    if (quantity !== 0) {
+      heldAt[symbol] = count;
+      held[count++] = symbol;
+    }
+  } else if (quantity === 0) {
+    const last = held[--count];
+    held[heldAt[symbol]] = last;
+    heldAt[last] = heldAt[symbol];
+    heldAt[symbol] = -1;
+  }
+  return count;
+}
+
+/**
+ * Orders the first `count` pending buys by their value (target value − value held), smallest
+ * first and stable, as vectorbt's `call_seq='auto'` does: when the cash runs out, it is the largest
+ * buy that is cut.
+ */
+function sortBuys(count: number, order: Int32Array, value: Float64Array): void {
+  if (count <= 16) {
+    // Insertion sort, vectorbt's own: stable, and the fastest for the usual one or two buys.
+    for (let j = 1; j < count; j += 1) {
+      const item = order[j];
+      let i = j - 1;
+      while (i >= 0 && value[order[i]] > value[item]) {
+        order[i + 1] = order[i];
+        i -= 1;
+      }
+      order[i + 1] = item;
+    }
+    return;
+  }
+  order.subarray(0, count).sort((a, b) => value[a] - value[b] || a - b);
+}
+
+/**
+ * The vectorized engine, with vectorbt's `Portfolio.from_orders(size_type='targetpercent')`
+ * semantics (cash shared across symbols, `call_seq='auto'`): fractional quantities, fill price ×
+ * (1 ± slippage), commission = bps × notional at that price. On a bar where orders are due, equity
+ * is valued once at the fill prices and each traded symbol's target quantity is weight × equity /
+ * price. Sells and shorts go first and trade the full size, paying the fee from the proceeds; then
+ * buys, smallest first, each sized so that its cost and its fee fit the cash on hand: a buy that
+ * would spend more is cut to cash / (price × (1 + slippage) × (1 + commission)), so gross exposure
+ * never exceeds the target because of fees (a buy that fits pays its fee from the spare cash).
+ * Like vectorbt and the precise engines, a buy never borrows: longs beyond the cash (a long-only
+ * `sizing.gross` above 1, or a sleeve that drifted up) are cut to the cash, short proceeds included.
+ * test/unit/vectorbt.test.ts holds it to vectorbt's own numbers. Columnar loops over typed arrays; it only does per-symbol work on bars where an order is due,
+ * and values only the symbols it holds.
  */
 export function runQuick(input: EngineInput): EngineRun {
   const { frame, targets, costs, timing } = input;
@@ -23,10 +87,15 @@ export function runQuick(input: EngineInput): EngineRun {
   const held = new Int32Array(symbols);
   const heldAt = new Int32Array(symbols).fill(-1);
   let heldCount = 0;
+  // Buys wait until the bar's sells have raised their cash: symbol, quantity, value.
+  const buyOrder = new Int32Array(symbols);
+  const buyQuantity = new Float64Array(symbols);
+  const buyValue = new Float64Array(symbols);
   const slip = costs.slippage_bps / 1e4;
   const commissionRate = costs.commission_bps / 1e4;
   const fills = new FillLog();
   let cash = input.cash;
+
   for (let bar = lag; bar < bars; bar += 1) {
     const signalBar = bar - lag;
     const flag = flags[signalBar];
@@ -37,6 +106,8 @@ export function runQuick(input: EngineInput): EngineRun {
       equity += position[symbol] * prices[symbol][bar];
     }
     const tolerance = EPSILON * Math.max(1, Math.abs(equity));
+    let buys = 0;
+    let buyCost = 0;
     for (let symbol = 0; symbol < symbols; symbol += 1) {
       const column = weights[symbol];
       const weight = column[signalBar];
@@ -46,20 +117,42 @@ export function runQuick(input: EngineInput): EngineRun {
       const target = (weight * equity) / price;
       const delta = target - position[symbol];
       if (Math.abs(delta) * price <= tolerance) continue;
-      const executed = price * (delta > 0 ? 1 + slip : 1 - slip);
-      const commission = commissionRate * Math.abs(delta) * executed;
-      cash -= delta * executed + commission;
-      if (position[symbol] === 0 && target !== 0) {
-        heldAt[symbol] = heldCount;
-        held[heldCount++] = symbol;
-      } else if (target === 0 && heldAt[symbol] >= 0) {
-        const last = held[--heldCount];
-        held[heldAt[symbol]] = last;
-        heldAt[last] = heldAt[symbol];
-        heldAt[symbol] = -1;
+      if (delta > 0) {
+        buyOrder[buys] = symbol;
+        buyQuantity[symbol] = delta;
+        buyValue[symbol] = weight * equity - position[symbol] * price;
+        buyCost += delta * price * (1 + slip) * (1 + commissionRate);
+        buys += 1;
+        continue;
       }
-      position[symbol] = target;
-      fills.push(bar, symbol, delta, executed, commission, Math.abs(delta) * price * slip);
+      // A sell (or short): the full size, the fee paid from the proceeds.
+      const executed = price * (1 - slip);
+      const commission = commissionRate * -delta * executed;
+      cash += -delta * executed - commission;
+      heldCount = setPosition(position, held, heldAt, heldCount, symbol, addQuantity(position[symbol], delta));
+      fills.push(bar, symbol, delta, executed, commission, -delta * price * slip);
+    }
+    // The order of the buys matters only when the cash cannot pay for all of them.
+    if (buys > 1 && buyCost > cash * (1 - 1e-9)) sortBuys(buys, buyOrder, buyValue);
+    for (let k = 0; k < buys; k += 1) {
+      const symbol = buyOrder[k];
+      // No cash, no buy (vectorbt rejects it); a remainder within floating error is no cash.
+      if (cash <= EPSILON) break;
+      const price = prices[symbol][bar];
+      const executed = price * (1 + slip);
+      let quantity = buyQuantity[symbol];
+      let commission = quantity * executed * commissionRate;
+      let spent = quantity * executed + commission;
+      if (spent > cash && !isClose(spent, cash)) {
+        // The cost and the fee must fit the cash: cut the buy so that they spend exactly all of it.
+        const cost = cash / (1 + commissionRate);
+        quantity = cost / executed;
+        commission = cash - cost;
+        spent = cash;
+      }
+      cash = isClose(cash, spent) ? 0 : cash - spent;
+      heldCount = setPosition(position, held, heldAt, heldCount, symbol, addQuantity(position[symbol], quantity));
+      fills.push(bar, symbol, quantity, executed, commission, quantity * price * slip);
     }
   }
   return { engine: 'quick', version: QRAFT_VERSION, fills };
