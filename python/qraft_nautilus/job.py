@@ -67,7 +67,7 @@ class Job:
     high: list[list[float]]
     low: list[list[float]]
     close: list[list[float]]
-    weights: list[list[float]]  # [symbol][bar]
+    weights: list[list[float]]  # [symbol][bar], negative = short
     rebalance: list[int]  # [bar] REBALANCE_NONE / REBALANCE_CHANGED / REBALANCE_ALL
     costs: Costs
     timing: str  # TIMING_CLOSE | TIMING_NEXT_CLOSE
@@ -197,15 +197,6 @@ def parse_job(raw: Any) -> Job:
             rebalance.append(int(v))
         else:
             raise bad_job(f'"rebalance" at bar {t} must be 0, 1 or 2, got {_show(v)}.')
-
-    # A CASH account cannot sell short, so a negative target at a bar that rebalances is refused.
-    for s, row in enumerate(weights):
-        for t, w in enumerate(row):
-            if w < 0 and rebalance[t] != REBALANCE_NONE:
-                raise QraftError(
-                    ERROR_UNSUPPORTED,
-                    f"NautilusTrader's cash account cannot sell short, but the weight of {symbols[s]} at bar {t} is {w}.",
-                )
 
     costs_raw = raw.get("costs")
     if not isinstance(costs_raw, dict):

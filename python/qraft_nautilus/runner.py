@@ -1,12 +1,23 @@
 """Runs a Qraft job through NautilusTrader's BacktestEngine.
 
-Setup: one simulated venue (SIM), a CASH account in USD holding the job's cash, one ``Equity``
+Setup: one simulated venue (SIM), a MARGIN account in USD holding the job's cash (leverage 1, and
+instruments whose initial and maintenance margin are 100% of the notional), one ``Equity``
 instrument per symbol (whole shares), LAST bars with the job's prices, and ``QraftStrategy``,
 which sizes and submits MARKET orders when every symbol's bar of a time step has arrived.
 Nautilus fills those orders at that bar's close; its fee model (``QraftFeeModel``) charges the
-commission plus the slippage as one fee, so the account's cash moves as in Qraft's built-in
-engine, where the slippage is a worse price instead (the fee's rounding to cents is diffused so
-the account holds the built-in engine's cash to the cent after every fill; see the fee model).
+commission plus the slippage as one fee, so the account moves as in Qraft's built-in engine,
+where the slippage is a worse price instead (the fee's rounding to cents is diffused so that
+Nautilus's books hold the built-in engine's cash to the half-cent after every fill; see the fee
+model).
+
+Why a margin account: a CASH account refuses short sales, and stops the whole run as soon as its
+balance would go below zero, which Nautilus's cent arithmetic can do when a buy leaves the float
+model a fraction of a cent. A margin account sells short, and its balance is the starting cash
+plus realized PnL minus fees (the notional of a trade is not booked), so it never stops a run.
+Its cash, as the built-in engine counts it, is that balance minus the cost of the open positions
+(signed quantity x average open price); ``nautilus_cash`` computes it. Buys are still limited by
+the cash on hand exactly as in the built-in engine: the strategy's mirror of the built-in rules
+sizes every order, so the account never borrows more than the built-in engine would.
 
 Nautilus behaviours set aside on purpose:
 
@@ -19,15 +30,14 @@ Nautilus behaviours set aside on purpose:
   check, the buys would be measured against a balance that does not yet hold the proceeds of
   the sells submitted just before them (commands reach the venue through its message queue
   after ``on_bar`` returns). It is bypassed: the strategy's cash mirror does the affordability
-  check (buys are cut to what the cash covers, fees included), and the CASH account still
-  refuses to go negative.
+  check (buys are cut to what the cash covers, fees included), as the built-in engine does.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from .job import Job, QraftError
@@ -38,9 +48,17 @@ VENUE = "SIM"
 FEED_VOLUME = 10_000_000_000_000.0  # 1e13 shares; NautilusTrader's Quantity holds up to ~3.4e13
 TICK_VOLUME = FEED_VOLUME / 4.0
 NS_PER_MS = 1_000_000
-# Largest change error-diffusion rounding may make to a fee (see QraftFeeModel); it needs at
-# most 1.5 cents (1 cent when prices have at most 2 decimals).
+# Largest change error-diffusion rounding may make to a fee against plain rounding (see
+# QraftFeeModel). The diffused fee is within 1.5 cents of the exact one (the half-cent gap left by
+# the previous fill, the half-cent rounding of this fill's realized PnL, its own rounding), plain
+# rounding within half a cent, and both are whole cents: at most 2 cents apart.
 MAX_FEE_ADJUSTMENT = Decimal("0.02")
+CENT = Decimal("0.01")
+# Initial and maintenance margin of every instrument, as a fraction of the notional: with
+# leverage 1 a position locks its whole value (informational: nothing is liquidated, and the
+# account's free balance is clamped at zero rather than stopping the run).
+MARGIN_RATE = Decimal(1)
+LEVERAGE = Decimal(1)
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -176,27 +194,38 @@ def run_job(job: Job) -> dict[str, Any]:
     rate = job.costs.commission_rate
     min_commission = job.costs.min_commission
 
+    def nautilus_cash() -> Decimal:
+        """The account's cash as the built-in engine counts it (start - traded notional - fees).
+
+        A margin account's balance is the starting cash plus realized PnL minus fees; taking off
+        the cost of the open positions (signed quantity x average open price) gives the cash.
+        """
+        balance = engine.cache.account_for_venue(venue).balance_total(USD).as_decimal()
+        for position in engine.cache.positions_open(venue=venue):
+            balance -= Decimal(position.signed_qty) * Decimal(position.avg_px_open)
+        return balance
+
     class QraftFeeModel(FeeModel):
         """Commission max(min, rate x executed notional) plus slippage slip x notional, as one fee.
 
         executed = fill price x (1 + slip) for buys, x (1 - slip) for sells: the commission is on
         the slipped notional, as in the built-in engine, so the cash moves as it does there.
 
-        Nautilus books cash in cents (the notional and the fee are each rounded), so plain
-        rounding lets its balance drift from the float model by a random walk of half-cents,
-        which after a few hundred fills can take a buy that the model just affords below zero;
-        a CASH account then stops the run. The fee is therefore rounded by error diffusion: the
-        cent amount that leaves the account holding the model's cash after this fill, rounded to
-        the cent. It stays within MAX_FEE_ADJUSTMENT of commission + slippage (else plain
-        rounding is used and counted), and the balance never goes below zero when the model's
-        cash does not.
+        Nautilus books money in cents: each fee and each realized PnL is rounded, so plain
+        rounding lets its books drift from the float model by a random walk of half-cents. The
+        fee is therefore rounded by error diffusion: the cent amount that leaves Nautilus's cash
+        (``nautilus_cash``) equal to the model's cash after this fill, to the half-cent, counting
+        the rounding of the PnL Nautilus is about to realize (the account is updated from the
+        position as it was before the fill, with ``Position.calculate_pnl``, as done here). It
+        stays within MAX_FEE_ADJUSTMENT of commission + slippage (else plain rounding is used and
+        counted). A zero fee stays zero: a run without costs pays nothing, and its books drift by
+        the realized PnL's rounding alone.
         """
 
         def __init__(self) -> None:
             super().__init__()
             self.parts: dict[str, tuple[float, float]] = {}
             self.expected_cash: dict[str, float] = {}
-            self.account = None
             self.max_adjustment = Decimal(0)
             self.untracked = 0
 
@@ -211,23 +240,40 @@ def run_job(job: Job) -> dict[str, Any]:
             slippage = quantity * price * slip
             key = order.client_order_id.value
             self.parts[key] = (commission, slippage)
-            fee = Money(commission + slippage, USD)
             expected = self.expected_cash.pop(key, None)
+            if commission + slippage == 0:
+                return Money(0, USD)
+            fee = Money(commission + slippage, USD)
             if expected is None:
                 self.untracked += 1
                 return fee
-            if self.account is None:
-                self.account = engine.cache.account_for_venue(venue)
-            balance = self.account.balance_total(USD).as_decimal()
-            notional = Money(fill_px.as_decimal() * fill_qty.as_decimal(), USD).as_decimal()
-            target = Money(expected, USD).as_decimal()
-            diffused = balance + (-notional if buy else notional) - target
+            notional = fill_px.as_decimal() * fill_qty.as_decimal()
+            diffused = nautilus_cash() + (-notional if buy else notional) + self._pnl_rounding(order, fill_qty, fill_px, instrument) - Decimal(expected)
+            diffused = diffused.quantize(CENT, rounding=ROUND_HALF_EVEN)
             adjustment = abs(diffused - fee.as_decimal())
             if diffused < 0 or adjustment > MAX_FEE_ADJUSTMENT:
                 self.untracked += 1
                 return fee
             self.max_adjustment = max(self.max_adjustment, adjustment)
             return Money(diffused, USD)
+
+        @staticmethod
+        def _pnl_rounding(order, fill_qty, fill_px, instrument) -> Decimal:  # noqa: ANN001
+            """Booked minus exact PnL of a fill that reduces (or flips) a position, else 0.
+
+            Mirrors NautilusTrader's AccountsManager.update_balances and MarginAccount.calculate_pnls.
+            """
+            positions = engine.cache.positions_open(venue=None, instrument_id=instrument.id)
+            if not positions:
+                return Decimal(0)
+            position = positions[0]
+            if position.quantity.as_double() == 0 or position.entry == order.side:
+                return Decimal(0)
+            closed = Quantity(min(fill_qty.as_double(), position.quantity.as_double()), fill_qty.precision)
+            booked = position.calculate_pnl(position.avg_px_open, fill_px.as_double(), closed).as_decimal()
+            direction = 1 if position.entry == OrderSide.BUY else -1
+            exact = (Decimal(fill_px.as_double()) - Decimal(position.avg_px_open)) * closed.as_decimal() * direction
+            return booked - exact
 
     venue = Venue(VENUE)
     precision = job.price_precision
@@ -248,6 +294,8 @@ def run_job(job: Job) -> dict[str, Any]:
                 ts_init=0,
                 maker_fee=None,
                 taker_fee=None,
+                margin_init=MARGIN_RATE,
+                margin_maint=MARGIN_RATE,
             ),
         )
 
@@ -269,9 +317,10 @@ def run_job(job: Job) -> dict[str, Any]:
         engine.add_venue(
             venue=venue,
             oms_type=OmsType.NETTING,
-            account_type=AccountType.CASH,
+            account_type=AccountType.MARGIN,
             starting_balances=[Money(job.cash, USD)],
             base_currency=USD,
+            default_leverage=LEVERAGE,
             fill_model=FillModel(prob_fill_on_limit=1.0, prob_slippage=0.0, random_seed=1),
             fee_model=fee_model,
             bar_execution=True,
@@ -351,11 +400,7 @@ def run_job(job: Job) -> dict[str, Any]:
 
         def _check_cash(self) -> None:
             # The previous rebalance has settled by now: compare Nautilus's cash with the mirror's.
-            account = self.portfolio.account(venue)
-            if account is not None:
-                balance = account.balance_total(USD)
-                if balance is not None:
-                    self.max_cash_gap = max(self.max_cash_gap, abs(float(balance.as_decimal()) - mirror.cash))
+            self.max_cash_gap = max(self.max_cash_gap, abs(float(nautilus_cash()) - mirror.cash))
 
         def on_order_filled(self, event) -> None:  # noqa: ANN001
             self.fills.append(event)
@@ -383,7 +428,7 @@ def run_job(job: Job) -> dict[str, Any]:
                 ERROR_NAUTILUS_ERROR,
                 f"NautilusTrader failed during the run: {type(exc).__name__}: {_clip(str(exc))}",
             ) from exc
-        return _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, started, setup_ms, run_ms)
+        return _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, float(nautilus_cash()), started, setup_ms, run_ms)
     finally:
         try:
             engine.dispose()
@@ -391,11 +436,12 @@ def run_job(job: Job) -> dict[str, Any]:
             pass
 
 
-def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, started, setup_ms, run_ms):  # noqa: ANN001, ANN202, PLR0913
+def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_bar, final_cash, started, setup_ms, run_ms):  # noqa: ANN001, ANN202, PLR0913
     """Turn the strategy's OrderFilled events and the account into the output document."""
     import nautilus_trader
     from nautilus_trader.model.currencies import USD
     from nautilus_trader.model.enums import OrderSide
+    from nautilus_trader.model.objects import Price
 
     slip = job.costs.slip
     if strategy.problems:
@@ -405,12 +451,19 @@ def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_b
         raise QraftError(
             ERROR_NAUTILUS_ERROR,
             f"NautilusTrader filled {len(strategy.fills)} times for {strategy.submitted} orders: it stopped the run "
-            "early (its cash account would have gone negative) or split an order.",
+            "early or split an order.",
         )
-    account = engine.cache.account_for_venue(venue)
-    final_balance = float(account.balance_total(USD).as_decimal())
-    fills = []
     column = {symbol: s for s, symbol in enumerate(job.symbols)}
+    account = engine.cache.account_for_venue(venue)
+    final_balance = account.balance_total(USD).as_decimal()
+    # Nautilus's own mark to market at the last close: balance + unrealized PnL of the open positions.
+    last = job.bars - 1
+    final_equity = final_balance
+    for position in engine.cache.positions_open(venue=venue):
+        s = column[symbol_of[position.instrument_id.value]]
+        final_equity += position.unrealized_pnl(Price(job.close[s][last], job.price_precision)).as_decimal()
+    model_final_equity = mirror.cash + sum(q * job.close[s][last] for s, q in enumerate(mirror.positions))
+    fills = []
     positions = [0] * len(job.symbols)
     half_increment = 0.5 * 10.0**-job.price_precision + 1e-12
     for event in strategy.fills:
@@ -453,10 +506,14 @@ def _collect(job, engine, venue, strategy, fee_model, mirror, symbol_of, ts_to_b
         "ok": True,
         "nautilus_trader": nautilus_trader.__version__,
         "fills": fills,
-        "final_balance": final_balance,
+        "account": "MARGIN",
+        "final_balance": float(final_balance),
+        "final_cash": final_cash,
+        "final_equity": float(final_equity),
         "final_positions": dict(zip(job.symbols, positions)),
         "model_final_cash": mirror.cash,
-        "max_cash_gap": max(strategy.max_cash_gap, abs(final_balance - mirror.cash)),
+        "model_final_equity": model_final_equity,
+        "max_cash_gap": max(strategy.max_cash_gap, abs(final_cash - mirror.cash)),
         "max_fee_adjustment": float(fee_model.max_adjustment),
         "fees_rounded_plainly": fee_model.untracked,
         "bars": job.bars,

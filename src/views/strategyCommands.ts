@@ -91,7 +91,7 @@ async function offerNautilusFixes(python: string, reason: string, modal: boolean
  * precheck reuses the selection). With `auto` and no usable NautilusTrader the built-in engine
  * runs at once (the report says why) and a notification offers the fixes, once per interpreter;
  * with `nautilus` the user chooses before anything runs. A strategy NautilusTrader cannot run
- * (next_open, fractional lots, shorts) is no interpreter problem: auto falls back silently, an
+ * (next_open, fractional lots) is no interpreter problem: auto falls back silently, an
  * explicit `nautilus` is the core's error.
  */
 async function selectEngine(folder: vscode.WorkspaceFolder, services: Services, offered: Set<string>, strategy: LoadedStrategy, log: (text: string) => void): Promise<SelectedEngine> {

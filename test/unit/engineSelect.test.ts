@@ -60,16 +60,19 @@ describe('precise engine selection: one place, one probe, a typed fallback', fun
   after(cleanupTempDirs);
 
   it('the fallback codes are one list, and the strategy-side refusals follow the runner', () => {
+    // short_unsupported is no longer given (the runner's margin account sells short) but stays readable in old reports.
     assert.deepEqual([...FALLBACK_CODES], ['interpreter_missing', 'nautilus_missing', 'nautilus_broken', 'next_open_unsupported', 'lot_size_unsupported', 'short_unsupported', 'cash_unsupported']);
-    assert.equal(nautilusRefusal({ timing: 'next_close', lotSize: 1, allowShort: false, cash: 1e6 }), undefined);
+    assert.equal(nautilusRefusal({ timing: 'next_close', lotSize: 1, cash: 1e6 }), undefined);
     assert.equal(nautilusRefusal({ timing: 'close', lotSize: 100 }), undefined);
     assert.equal(nautilusRefusal({ timing: 'next_open' })?.code, 'next_open_unsupported');
     assert.equal(nautilusRefusal({ lotSize: 0 })?.code, 'lot_size_unsupported');
     assert.equal(nautilusRefusal({ lotSize: 0.5 })?.code, 'lot_size_unsupported');
-    assert.equal(nautilusRefusal({ allowShort: true })?.code, 'short_unsupported');
     assert.equal(nautilusRefusal({ cash: 2e12 })?.code, 'cash_unsupported');
     const strategy = parseStrategy({ name: 'x', version: '1', universe: ['SPY'], signal: { type: 'buy_and_hold' }, execution: { lot_size: 0 } }, 'x.json', EXAMPLES).strategy;
-    assert.deepEqual(preciseNeeds(strategy, 5), { timing: 'next_close', lotSize: 0, allowShort: false, cash: 5 });
+    assert.deepEqual(preciseNeeds(strategy, 5), { timing: 'next_close', lotSize: 0, cash: 5 });
+    const longShort = parseStrategy({ name: 'x', version: '1', universe: ['SPY'], signal: { type: 'sma_cross', fast: 10, slow: 30 }, sizing: { allow_short: true } }, 'x.json', EXAMPLES).strategy;
+    assert.deepEqual(preciseNeeds(longShort, 5), { timing: 'next_close', lotSize: 1, cash: 5 });
+    assert.equal(nautilusRefusal(preciseNeeds(longShort, 1e6)), undefined, 'allow_short runs on NautilusTrader');
   });
 
   it('auto with execution.lot_size 0 falls back to builtin with lot_size_unsupported, without probing', async () => {
@@ -83,7 +86,6 @@ describe('precise engine selection: one place, one probe, a typed fallback', fun
     for (const [needs, code] of [
       [{ timing: 'next_open' as const }, 'next_open_unsupported'],
       [{ lotSize: 2.5 }, 'lot_size_unsupported'],
-      [{ allowShort: true }, 'short_unsupported'],
       [{ cash: 5e12 }, 'cash_unsupported'],
     ] as const) {
       const other = await selectPreciseEngine('auto', { python: PYTHON, ...needs, probe });
@@ -97,7 +99,6 @@ describe('precise engine selection: one place, one probe, a typed fallback', fun
     const { probe, calls } = countingProbe({ ok: true, version: '1.221.0', python: '3.11.2' });
     await assert.rejects(selectPreciseEngine('nautilus', { python: PYTHON, lotSize: 0, probe }), refusedAsUnavailable(/^NautilusTrader trades whole shares and cannot run execution\.lot_size 0 \(fractional quantities\); use a whole lot size of at least 1\.$/));
     await assert.rejects(selectPreciseEngine('nautilus', { python: PYTHON, timing: 'next_open', probe }), refusedAsUnavailable(/^NautilusTrader has no next-bar-open execution; use execution\.timing "next_close" or "close"\.$/));
-    await assert.rejects(selectPreciseEngine('nautilus', { python: PYTHON, allowShort: true, probe }), refusedAsUnavailable(/cannot sell short.*set sizing\.allow_short to false\.$/));
     assert.deepEqual(calls, []);
   });
 
@@ -184,9 +185,38 @@ describe('precise engine selection: one place, one probe, a typed fallback', fun
     });
   });
 
+  it('auto with sizing.allow_short probes and picks NautilusTrader: no short fallback any more', async () => {
+    const { probe, calls } = countingProbe({ ok: true, version: '1.221.0', python: '3.11.2' });
+    const longShort = parseStrategy({ name: 'x', version: '1', universe: ['SPY'], signal: { type: 'sma_cross', fast: 10, slow: 30 }, sizing: { allow_short: true } }, 'x.json', EXAMPLES).strategy;
+    const selected = await selectPreciseEngine('auto', { ...preciseNeeds(longShort, 1e6), python: PYTHON, probe });
+    assert.equal(selected.engine.name, 'nautilus');
+    assert.equal(selected.fallback, undefined);
+    assert.deepEqual(calls, [PYTHON]);
+    const byName = await selectPreciseEngine('nautilus', { ...preciseNeeds(longShort, 1e6), python: PYTHON, probe });
+    assert.equal(byName.engine.name, 'nautilus');
+  });
+
+  it('a real NautilusTrader: a long/short precheck with auto runs it, and the report says so', async function () {
+    if (!existsSync(PYTHON)) this.skip();
+    const strategyPath = strategyFile({ lot_size: 1 }, { allow_short: true });
+    const saved = await precheckFiles({ strategyPath, pricesPath: SPY, config: CONFIG, reportsDir: tempDir(), engine: 'auto', python: PYTHON });
+    const { precise } = saved.report;
+    assert.equal(precise.engine, 'nautilus');
+    assert.match(precise.version, /^1\.\d+\.\d+$/);
+    assert.equal(precise.fallback, undefined);
+    assert.match(precise.note ?? '', /^auto: NautilusTrader 1\.\d+\.\d+ is importable by /);
+    const stored = PrecheckReportSchema.parse(JSON.parse(readFileSync(saved.path, 'utf8')));
+    assert.equal(stored.precise.engine, 'nautilus');
+    // The same numbers as the built-in engine's precheck of the same long/short strategy.
+    const builtin = (await precheckFiles({ strategyPath, pricesPath: SPY, config: CONFIG, reportsDir: tempDir(), engine: 'builtin' })).report.precise;
+    for (const name of ['total_return', 'max_drawdown', 'sharpe', 'fees'] as const) {
+      assert.ok(Math.abs(precise.metrics[name] - builtin.metrics[name]) < 1e-8, `${name}: ${precise.metrics[name]} vs ${builtin.metrics[name]}`);
+    }
+  });
+
   it('a real NautilusTrader: auto picks it when the strategy is one it runs', async function () {
     if (!existsSync(PYTHON)) this.skip();
-    const selected = await selectPreciseEngine('auto', { python: PYTHON, timing: 'next_close', lotSize: 1, allowShort: false, cash: 1e6 });
+    const selected = await selectPreciseEngine('auto', { python: PYTHON, timing: 'next_close', lotSize: 1, cash: 1e6 });
     assert.equal(selected.engine.name, 'nautilus');
     assert.equal(selected.fallback, undefined);
     assert.match(selected.note ?? '', /^auto: NautilusTrader 1\.\d+\.\d+ is importable by /);

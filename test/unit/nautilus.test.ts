@@ -53,6 +53,17 @@ function assertSameFills(actual: Fill[], expected: Fill[]): void {
   });
 }
 
+/** Whether some symbol's position went below zero at some fill. */
+function heldShort(fills: Fill[], symbols: readonly string[]): boolean {
+  const held = new Map(symbols.map((symbol) => [symbol, 0]));
+  for (const fill of fills) {
+    const next = held.get(fill.symbol)! + (fill.side === 'buy' ? fill.quantity : -fill.quantity);
+    if (next < 0) return true;
+    held.set(fill.symbol, next);
+  }
+  return false;
+}
+
 describe('NautilusTrader engine (real nautilus_trader in .venv)', function () {
   this.timeout(180_000);
   after(cleanupTempDirs);
@@ -114,6 +125,76 @@ describe('NautilusTrader engine (real nautilus_trader in .venv)', function () {
         assert.ok(Math.abs(viaBuiltin.ledger.equity.at(-1)! - viaNautilus.ledger.equity.at(-1)!) < 0.01);
       });
     }
+  });
+
+  describe('real daily prices on the margin account: NautilusTrader matches the built-in engine fill for fill', () => {
+    const cases = [
+      {
+        label: 'long/short sma_cross 10/30 on SPY, 1 bps + 2 bps slippage',
+        universe: ['SPY'],
+        signal: { type: 'sma_cross', fast: 10, slow: 30 },
+        sizing: { allow_short: true },
+        costs: { commission_bps: 1, slippage_bps: 2, min_commission: 0 },
+        start: '2005-01-01',
+      },
+      {
+        label: 'long/short momentum over SPY, QQQ, TLT, GLD (top 1 long, bottom 1 short), $1 minimum',
+        universe: ['SPY', 'QQQ', 'TLT', 'GLD'],
+        signal: { type: 'momentum', lookback: 60, top_n: 1, rebalance_every: 21 },
+        sizing: { allow_short: true },
+        costs: { commission_bps: 1, slippage_bps: 2, min_commission: 1 },
+        start: '2005-01-01',
+      },
+      // With the former cash account this run stopped at its 51st order ("cash account would have gone negative").
+      {
+        label: 'zero-cost long-only mean_reversion on QQQ, 1999-2024',
+        universe: ['QQQ'],
+        signal: { type: 'mean_reversion', lookback: 20, entry_z: 1, exit_z: 0 },
+        sizing: { allow_short: false },
+        costs: { commission_bps: 0, slippage_bps: 0, min_commission: 0 },
+        start: undefined,
+      },
+      {
+        label: 'zero-cost long-only sma_cross 10/30 on SPY, 1993-2024',
+        universe: ['SPY'],
+        signal: { type: 'sma_cross', fast: 10, slow: 30 },
+        sizing: { allow_short: false },
+        costs: { commission_bps: 0, slippage_bps: 0, min_commission: 0 },
+        start: undefined,
+      },
+    ];
+    for (const test of cases) {
+      it(test.label, async () => {
+        const { strategy } = parseStrategy({ name: 'x', version: '1', universe: test.universe, signal: test.signal, sizing: test.sizing, costs: test.costs }, 'x.json', REPO_ROOT);
+        const frame = loadPrices(DAILY, { universe: test.universe, start: test.start });
+        assert.ok(frame.times.length > 4000, `${frame.times.length} bars`);
+        const targets = computeTargets(strategy, { frame, strategyDir: REPO_ROOT });
+        const [viaBuiltin, viaNautilus] = await Promise.all([backtest(strategy, frame, targets, builtinEngine, 1e6), backtest(strategy, frame, targets, nautilus, 1e6)]);
+        assert.equal(viaNautilus.engine, 'nautilus');
+        const expected = fillsToList(viaBuiltin.fills, frame.symbols, frame.times);
+        const fills = fillsToList(viaNautilus.fills, frame.symbols, frame.times);
+        assert.ok(expected.length > 50, `${expected.length} fills`);
+        assertSameFills(fills, expected);
+        if (test.sizing.allow_short) assert.ok(heldShort(fills, frame.symbols), 'the run never held a short position');
+        if (test.costs.commission_bps === 0) assert.ok(fills.every((fill) => fill.commission === 0 && fill.slippage === 0));
+        const builtinFinal = viaBuiltin.ledger.equity.at(-1)!;
+        const nautilusFinal = viaNautilus.ledger.equity.at(-1)!;
+        assert.ok(Math.abs(nautilusFinal - builtinFinal) < 0.01, `final equity ${nautilusFinal} vs ${builtinFinal}`);
+      });
+    }
+  });
+
+  it('qraft deploy precheck with auto runs a long/short strategy on NautilusTrader (no fallback)', () => {
+    const ws = exampleWorkspace();
+    const path = join(ws, 'strategy.json');
+    const document = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...document, sizing: { ...document.sizing, allow_short: true } }));
+    const run = runCli(['deploy', 'precheck', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv', '--engine', 'auto', '--python', PYTHON, '--fmt', 'json'], ws);
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    const report = JSON.parse(run.stdout);
+    assert.equal(report.precise.engine, 'nautilus');
+    assert.equal(report.precise.fallback, undefined);
+    assert.match(report.precise.note, /^auto: NautilusTrader 1\.\d+\.\d+ is importable by /);
   });
 
   describe('real daily prices: quick vs NautilusTrader passes consistency, builtin vs NautilusTrader within 0.5%', () => {

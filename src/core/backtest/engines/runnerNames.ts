@@ -16,7 +16,7 @@ export const RUNNER_ERRORS = {
   bad_job: 'bad_job',
   /** execution.timing next_open: NautilusTrader has no next-bar-open execution. */
   unsupported_timing: 'unsupported_timing',
-  /** Something NautilusTrader cannot run as asked: fractional lots, short sales, too much cash, too large an order. */
+  /** Something NautilusTrader cannot run as asked: fractional lots, too much cash, too large an order. */
   unsupported: 'unsupported',
   /** nautilus_trader is not importable. */
   nautilus_missing: 'nautilus_missing',

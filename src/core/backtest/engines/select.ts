@@ -17,11 +17,13 @@ export interface SelectedEngine {
   note?: string;
 }
 
-/** What a strategy asks of the precise engine: NautilusTrader runs only what its runner accepts. */
+/**
+ * What a strategy asks of the precise engine that NautilusTrader's runner may refuse. Shorts are
+ * not among them: the runner's margin account sells short (sizing.allow_short runs on both engines).
+ */
 export interface PreciseNeeds {
   timing?: Strategy['execution']['timing'];
   lotSize?: number;
-  allowShort?: boolean;
   cash?: number;
 }
 
@@ -36,8 +38,8 @@ export interface EngineSelectionOptions extends PreciseNeeds {
 }
 
 /** What the precise engine must support to run `strategy` with `cash`. */
-export function preciseNeeds(strategy: Pick<Strategy, 'execution' | 'sizing'>, cash?: number): PreciseNeeds {
-  return { timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, allowShort: strategy.sizing.allow_short, cash };
+export function preciseNeeds(strategy: Pick<Strategy, 'execution'>, cash?: number): PreciseNeeds {
+  return { timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, cash };
 }
 
 /**
@@ -50,7 +52,6 @@ export function nautilusRefusal(needs: PreciseNeeds): EngineFallback | undefined
     const what = needs.lotSize === 0 ? 'execution.lot_size 0 (fractional quantities)' : `execution.lot_size ${needs.lotSize}`;
     return { code: 'lot_size_unsupported', message: `NautilusTrader trades whole shares and cannot run ${what}.` };
   }
-  if (needs.allowShort) return { code: 'short_unsupported', message: "NautilusTrader's cash account cannot sell short, and sizing.allow_short is true." };
   if (needs.cash !== undefined && needs.cash > MAX_NAUTILUS_CASH) {
     return { code: 'cash_unsupported', message: `NautilusTrader's account holds at most ${MAX_NAUTILUS_CASH.toExponential()} in cash, less than the starting cash of ${needs.cash}.` };
   }
@@ -61,7 +62,6 @@ export function nautilusRefusal(needs: PreciseNeeds): EngineFallback | undefined
 const REFUSAL_ADVICE: Partial<Record<FallbackCode, string>> = {
   next_open_unsupported: 'use execution.timing "next_close" or "close"',
   lot_size_unsupported: 'use a whole lot size of at least 1',
-  short_unsupported: 'set sizing.allow_short to false',
 };
 
 const withoutStop = (text: string) => text.replace(/\.$/, '');

@@ -18,7 +18,7 @@ export const FALLBACK_CODES = [
   'next_open_unsupported',
   /** execution.lot_size 0 (fractional) or not whole: NautilusTrader equities trade whole shares. */
   'lot_size_unsupported',
-  /** sizing.allow_short: the runner's cash account cannot sell short. */
+  /** No longer given (the runner's margin account sells short); kept so that reports which recorded it still read. */
   'short_unsupported',
   /** Starting cash above what the runner's account holds. */
   'cash_unsupported',
