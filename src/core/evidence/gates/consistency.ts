@@ -5,8 +5,8 @@ import { type GateResult, relativeDifference } from './types';
 export const COMPARED = ['total_return', 'ann_vol', 'sharpe', 'max_drawdown'] as const;
 
 export interface TradeComparison {
-  quick_trades: number;
-  precise_trades: number;
+  quick_fills: number;
+  precise_fills: number;
   matched: number;
   unmatched: number;
   /** Largest |quick price − precise price| / precise price over matched trades. */
@@ -16,7 +16,7 @@ export interface TradeComparison {
 }
 
 /**
- * Pairs the k-th quick trade with the k-th precise trade of the same symbol and side: the engines
+ * Pairs the k-th quick fill with the k-th precise fill of the same symbol and side: the engines
  * should trade the same things in the same order, whatever their sizes.
  */
 export function compareTrades(quick: BacktestResult, precise: BacktestResult): TradeComparison {
@@ -47,8 +47,8 @@ export function compareTrades(quick: BacktestResult, precise: BacktestResult): T
     matched += pairs;
   }
   return {
-    quick_trades: quick.fills.length,
-    precise_trades: precise.fills.length,
+    quick_fills: quick.fills.length,
+    precise_fills: precise.fills.length,
     matched,
     unmatched: quick.fills.length + precise.fills.length - 2 * matched,
     largest_price_difference: largestPrice,
