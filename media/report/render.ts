@@ -259,6 +259,17 @@ function limitFacts(limits: Record<string, number>): HTMLElement {
   return list;
 }
 
+/** The score and the checks against CURRENT (Mann–Whitney U, the Sharpe-difference interval, the return floor). */
+function canaryJudgement(report: CanaryReport): Child {
+  if (typeof report.score !== 'number' || !report.checks?.length) {
+    return el('p', { className: 'note', text: 'No CURRENT release to compare with: the verdict comes from the limits alone.' });
+  }
+  const rows = report.checks.map((check) =>
+    el('tr', {}, cell(check.name.replace(/_/g, ' ')), el('td', {}, tag(check.score === 1 ? 'pass' : check.score === 0 ? 'fail' : 'half', check.score === 1 ? 'pass' : check.score === 0 ? 'fail' : 'warn')), cell(check.detail)),
+  );
+  return el('div', {}, el('p', { className: 'score', text: `Score ${report.score} of 100` }), table('Checks against CURRENT', ['check', 'result', 'detail'], rows, 'checks'));
+}
+
 function canaryPage(report: CanaryReport, actions: ReportActions): RenderedReport {
   const lines = (pick: 'equity' | 'drawdown') => {
     const result = [{ label: 'candidate', series: { times: report.candidate.series.times, values: report.candidate.series[pick] } }];
@@ -279,6 +290,8 @@ function canaryPage(report: CanaryReport, actions: ReportActions): RenderedRepor
     actionBar(report, actions),
     divider(),
     section('Metrics', report.baseline ? null : el('p', { className: 'note baseline-note', text: report.baseline_note ?? 'No baseline to compare with.' }), canaryMetrics(report)),
+    divider(),
+    section('Judgement', canaryJudgement(report)),
     divider(),
     section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
     divider(),

@@ -60,6 +60,8 @@ export function formatCanary(report: CanaryReport, savedPath?: string): string {
     `  window   ${report.window.start.slice(0, 10)} .. ${report.window.end.slice(0, 10)} (${report.window.bars} bars), cash ${report.cash.toLocaleString('en-US')}`,
     `  baseline ${report.baseline ? `CURRENT ${strategyLabel(report.baseline.strategy)} (${shortHash(report.baseline.manifest_hash)})` : (report.baseline_note ?? 'none')}`,
     `  data     ${report.data.symbols.join(', ')}, fingerprint ${shortHash(report.data.fingerprint)}`,
+    ...(typeof report.score === 'number' ? [`  score    ${report.score} of 100`] : []),
+    ...(report.checks ?? []).map((check) => `  check    ${check.name.padEnd(21)}${(check.score === 1 ? 'pass' : check.score === 0 ? 'FAIL' : 'half').padEnd(6)}${check.detail}`),
     '',
     ...metricTable(columns),
     '',
