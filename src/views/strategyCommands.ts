@@ -149,7 +149,7 @@ export function registerStrategyCommands(context: vscode.ExtensionContext, servi
     const strategy = loadStrategy(strategyUri.fsPath);
     const pricesPath = await pickPrices(context, target.folder, strategyUri.fsPath);
     const label = strategyLabel(strategy.strategy);
-    const request = { strategyPath: strategyUri.fsPath, pricesPath, config: target.config, reportsDir: target.reportsDir };
+    const request = { strategyPath: strategyUri.fsPath, pricesPath, config: target.config, reportsDir: target.reportsDir, workspaceRoot: target.root };
     if (kind === 'precheck') {
       const engine = await selectEngine(target.folder, services, askedAbout, strategy, (text) => log.debug(`[nautilus] ${text}`));
       const saved = await withCancellableProgress(`Qraft: precheck of ${label}`, (signal, progress) => precheckFiles({ ...request, engine, signal, progress }));

@@ -374,9 +374,9 @@ describe('price loading', () => {
 
     it('missing or repeated columns, named on line 1', () => {
       let file = writeCsv('SPY.csv', 'date,open,high,low,adj_close', [`${day(0)},1,1,1,1`]);
-      rejects(() => loadPrices(file, { universe: ['SPY'] }), `${file} line 1: missing columns close, volume (the header has date, open, high, low, adj_close).`);
+      rejects(() => loadPrices(file, { universe: ['SPY'] }), `${file} line 1: missing columns close, volume (expected date,open,high,low,close,volume, with symbol for several symbols).`);
       file = writeCsv('SPY.csv', 'day,open,high,low,close,volume', [`${day(0)},1,1,1,1,1`]);
-      rejects(() => loadPrices(file, { universe: ['SPY'] }), `${file} line 1: missing column date (the header has day, open, high, low, close, volume).`);
+      rejects(() => loadPrices(file, { universe: ['SPY'] }), `${file} line 1: missing column date (expected date,open,high,low,close,volume, with symbol for several symbols).`);
       file = writeCsv('SPY.csv', 'date,open,high,low,close,Close,volume', [`${day(0)},1,1,1,1,1,1`]);
       rejects(() => loadPrices(file, { universe: ['SPY'] }), `${file} line 1: column close appears twice in the header.`);
     });

@@ -335,6 +335,9 @@ describe('signals', () => {
         assert.ok(err instanceof InputError, `not an InputError: ${String(err)}`);
         assert.match(err.message, message);
         assert.ok(err.message.includes(join(dir, 'weights.csv')), `no path in: ${err.message}`);
+        // The file is named, never quoted: no cell of it reaches the message.
+        const cells = text.split(/[\n,]/).map((cell) => cell.trim()).filter((cell) => cell.length >= 3 && !['date', 'symbol', 'weight'].includes(cell));
+        for (const cell of cells) assert.ok(!err.message.includes(cell), `the message quotes "${cell}": ${err.message}`);
         return true;
       });
     };
@@ -385,24 +388,24 @@ describe('signals', () => {
     });
 
     it('rejects a missing header', () => {
-      fails('2024-01-02,A,0.5\n', /weights\.csv line 1: the header must name the columns date,symbol,weight \(found "2024-01-02,A,0\.5"\)\.$/);
-      fails('', /line 1: the header must name the columns date,symbol,weight \(found an empty line\)/);
+      fails('2024-01-02,A,0.5\n', /weights\.csv line 1: the header must name exactly the columns date,symbol,weight\.$/);
+      fails('', /line 1: the header must name exactly the columns date,symbol,weight/);
       fails('date,symbol,weight,extra\n', /line 1: the header must name/);
     });
 
     it('rejects a symbol outside the universe, naming file and line', () => {
-      fails('date,symbol,weight\n2024-01-02,A,0.5\n2024-01-02,ZZZ,0.5\n', /weights\.csv line 3, column 2 \(symbol\): ZZZ is not in the strategy's universe \(A, B, C, D\)\.$/);
+      fails('date,symbol,weight\n2024-01-02,A,0.5\n2024-01-02,ZZZ,0.5\n', /weights\.csv line 3, column 2 \(symbol\): not a symbol of the strategy's universe \(A, B, C, D\)\.$/);
     });
 
     it('rejects bad numbers, bad dates, duplicates, oversize and unwanted short weights with line and column', () => {
-      fails('date,symbol,weight\n2024-01-02,A,abc\n', /weights\.csv line 2, column 3 \(weight\): "abc" is not a number\.$/);
-      fails('date,symbol,weight\n2024-01-02,A,\n', /line 2, column 3 \(weight\): "" is not a number/);
-      fails('date,symbol,weight\n2024-01-02,A,1e999\n', /line 2, column 3 \(weight\): "1e999" is not a number/);
-      fails('date,symbol,weight\n2024-02-30,A,1\n', /weights\.csv line 2, column 1 \(date\): "2024-02-30" is not a date \(YYYY-MM-DD or an ISO timestamp\)\.$/);
-      fails('date,symbol,weight\n2024-01-02,A,1\n01/03/2024,A,1\n', /line 3, column 1 \(date\): "01\/03\/2024" is not a date/);
-      fails('date,symbol,weight\n2024-01-02,A,1\n2024-01-03,B,1\n2024-01-02T00:00:00Z,A,0.5\n', /weights\.csv line 4, column 1 \(date\): A on 2024-01-02T00:00:00Z is already given on line 2\.$/);
-      fails('weight,date,symbol\n10.5,2024-01-02,A\n', /weights\.csv line 2, column 1 \(weight\): 10\.5 is beyond ±10/);
-      fails('date,symbol,weight\n2024-01-02,A,-0.5\n', /line 2, column 3 \(weight\): -0\.5 is a short position but sizing\.allow_short is false\.$/, { allow_short: false });
+      fails('date,symbol,weight\n2024-01-02,A,abc\n', /weights\.csv line 2, column 3 \(weight\): not a number\.$/);
+      fails('date,symbol,weight\n2024-01-02,A,\n', /line 2, column 3 \(weight\): not a number/);
+      fails('date,symbol,weight\n2024-01-02,A,1e999\n', /line 2, column 3 \(weight\): not a number/);
+      fails('date,symbol,weight\n2024-02-30,A,1\n', /weights\.csv line 2, column 1 \(date\): not a date \(YYYY-MM-DD or an ISO timestamp\)\.$/);
+      fails('date,symbol,weight\n2024-01-02,A,1\n01/03/2024,A,1\n', /line 3, column 1 \(date\): not a date/);
+      fails('date,symbol,weight\n2024-01-02,A,1\n2024-01-03,B,1\n2024-01-02T00:00:00Z,A,0.5\n', /weights\.csv line 4, column 1 \(date\): this symbol and date are already given on line 2\.$/);
+      fails('weight,date,symbol\n10.5,2024-01-02,A\n', /weights\.csv line 2, column 1 \(weight\): beyond ±10/);
+      fails('date,symbol,weight\n2024-01-02,A,-0.5\n', /line 2, column 3 \(weight\): a short position, but sizing\.allow_short is false\.$/, { allow_short: false });
       fails('date,symbol,weight\n2024-01-02,A\n', /weights\.csv line 2: expected 3 comma-separated fields \(date, symbol, weight\), found 2\.$/);
     });
   });

@@ -71,7 +71,7 @@ export async function runWindow(loaded: LoadedStrategy, frame: PriceFrame, windo
     throw new InputError(`The canary window ${new Date(window.start).toISOString().slice(0, 10)} .. ${new Date(window.end).toISOString().slice(0, 10)} has fewer than 2 bars of ${frame.symbols.join(', ')}.`);
   }
   const history = sliceFrame(frame, 0, endIndex + 1);
-  const targets = computeTargets(loaded.strategy, { frame: history, strategyDir: loaded.dir });
+  const targets = computeTargets(loaded.strategy, { frame: history, strategyDir: loaded.dir, workspaceRoot: loaded.root });
   const windowFrame = sliceFrame(frame, startIndex, endIndex + 1);
   const rebalance = targets.rebalance.slice(startIndex, endIndex + 1);
   rebalance[0] = REBALANCE_ALL;

@@ -3,7 +3,8 @@ import type { PriceFrame } from '../backtest/data/frame';
 import { quickEngine } from '../backtest/engines/quick';
 import type { SelectedEngine } from '../backtest/engines/select';
 import type { Engine } from '../backtest/engines/types';
-import { throwIfAborted } from '../shared/errors';
+import { InputError, throwIfAborted } from '../shared/errors';
+import { gridSize } from './gates/variants';
 import type { GateConfig } from './gates/config';
 import { coldStartGate } from './gates/coldStart';
 import { consistencyGate } from './gates/consistency';
@@ -65,6 +66,10 @@ export function engineSummary(result: BacktestResult, frame: PriceFrame, cash: n
 export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckReport> {
   const { strategy: loaded, frame, precise, config, cash, signal } = request;
   const { strategy } = loaded;
+  const variants = gridSize(strategy);
+  if (variants > config.cost_sensitivity.max_variants) {
+    throw new InputError(`${loaded.path} grid makes ${variants.toLocaleString('en-US')} variants, more than the ${config.cost_sensitivity.max_variants.toLocaleString('en-US')} allowed.`);
+  }
   const timings: Record<string, number> = {};
   const started = Date.now();
   const step = async <T>(name: string, share: number, work: () => T | Promise<T>): Promise<T> => {
@@ -75,14 +80,14 @@ export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckRep
     timings[name] = Date.now() - begin;
     return result;
   };
-  const ctx = { frame, strategyDir: loaded.dir };
+  const ctx = { frame, strategyDir: loaded.dir, workspaceRoot: loaded.root };
   const targets = await step('signal', 0.05, () => computeTargets(strategy, ctx));
   const quick = await step('quick', 0.05, () => backtest(strategy, frame, targets, quickEngine, cash, { signal }));
   const first = await step('precise', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const second = await step('cold_start', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const gates: GateResult[] = [consistencyGate(quick, first, config.consistency), coldStartGate(first, second, config.cold_start)];
-  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, loaded.dir, cash, config.cost_sensitivity)));
-  gates.push(await step('leakage', 0.1, () => leakageGate({ strategy, frame, strategyDir: loaded.dir, targets, quick, cash }, config.leakage)));
+  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, { strategyDir: loaded.dir, workspaceRoot: loaded.root }, cash, config.cost_sensitivity)));
+  gates.push(await step('leakage', 0.1, () => leakageGate({ strategy, frame, strategyDir: loaded.dir, workspaceRoot: loaded.root, targets, quick, cash }, config.leakage)));
   gates.push(evidenceGate(strategy, frame, first, config.evidence));
   timings.total = Date.now() - started;
   return {

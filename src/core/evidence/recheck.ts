@@ -106,7 +106,7 @@ export async function recheckPrecheck(report: PrecheckReport, payload: unknown, 
     const multipliers = rankings.map((ranking) => ranking.multiplier);
     if (multipliers.length >= 2) {
       const tie = (cost.details.tie_tolerance as number | undefined) ?? 0;
-      const rerun = await costSensitivityGate(strategy.strategy, frame, strategy.dir, report.cash, { min_overlap: cost.threshold, multipliers, tie_tolerance: tie });
+      const rerun = await costSensitivityGate(strategy.strategy, frame, { strategyDir: strategy.dir }, report.cash, { min_overlap: cost.threshold, multipliers, tie_tolerance: tie, max_variants: Number.POSITIVE_INFINITY });
       if (!same(rerun.value, cost.value)) problems.push('the cost_sensitivity overlap');
     } else problems.push('the cost_sensitivity gate (it records no cost levels)');
   }

@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import { type CanaryBaseline, runCanary } from './canary';
 import { loadPrices } from '../backtest/data/load';
 import { type EngineChoice, type EngineSelectionOptions, type SelectedEngine, preciseNeeds, selectPreciseEngine } from '../backtest/engines/select';
-import { isQraftError } from '../shared/errors';
+import { InputError, isQraftError } from '../shared/errors';
+import { signalWarmup } from '../backtest/signals';
 import type { EvidenceConfig } from './gates/config';
 import { shortHash } from '../shared/labels';
 import { runPrecheck } from './precheck';
 import type { CanaryReport, PrecheckReport, RunInputs } from './reports/schema';
 import { type SavedReport, saveReport } from './reports/store';
-import { loadStrategy, parseStrategy } from '../backtest/strategy/load';
+import { type LoadedStrategy, loadStrategy, parseStrategy } from '../backtest/strategy/load';
 
 export const DEFAULT_BASE_CASH = 1_000_000;
 
@@ -21,6 +22,8 @@ interface EvidenceRequest {
   end?: string;
   config: EvidenceConfig;
   reportsDir: string;
+  /** The workspace root: a weights file may live there as well as in the strategy's folder. */
+  workspaceRoot?: string;
   signal?: AbortSignal;
   progress?: (step: string, share: number) => void;
 }
@@ -43,8 +46,9 @@ export interface PrecheckFilesRequest extends EvidenceRequest {
 /** Loads the strategy and prices from disk, runs the precheck and saves its report. */
 export async function precheckFiles(request: PrecheckFilesRequest): Promise<SavedReport<PrecheckReport>> {
   request.progress?.('load', 0);
-  const strategy = loadStrategy(request.strategyPath);
+  const strategy = loadStrategy(request.strategyPath, request.workspaceRoot);
   const frame = loadPrices(request.pricesPath, { universe: strategy.strategy.universe, symbol: request.symbol, start: request.start, end: request.end });
+  requireBarsFor(strategy, frame, request.pricesPath);
   const cash = request.cash ?? DEFAULT_BASE_CASH;
   const { engine: precise, ...selection } =
     typeof request.engine === 'string'
@@ -67,6 +71,15 @@ export async function precheckFiles(request: PrecheckFilesRequest): Promise<Save
     progress: request.progress,
   });
   return saveReport(request.reportsDir, { ...report, inputs: runInputs(request, report.data.symbols) });
+}
+
+/** A signal window longer than the data is bad input, said before anything runs. */
+function requireBarsFor(loaded: LoadedStrategy, frame: { times: ArrayLike<number> }, pricesPath: string): void {
+  const warmup = signalWarmup(loaded.strategy.signal);
+  const bars = frame.times.length;
+  if (warmup >= bars) {
+    throw new InputError(`${loaded.path} signal needs ${warmup.toLocaleString('en-US')} bars before its first target, but ${pricesPath} has ${bars.toLocaleString('en-US')} in the window.`);
+  }
 }
 
 /**
@@ -102,7 +115,7 @@ export interface CanaryFilesRequest extends EvidenceRequest {
 /** Runs the canary of a strategy file against CURRENT on the same prices and saves its report. */
 export async function canaryFiles(request: CanaryFilesRequest): Promise<SavedReport<CanaryReport>> {
   request.progress?.('load', 0);
-  const strategy = loadStrategy(request.strategyPath);
+  const strategy = loadStrategy(request.strategyPath, request.workspaceRoot);
   // CURRENT usually trades the same universe: read and parse the price file once for both runs.
   const frames = new Map<string, CanaryBaseline['frame']>();
   const loadFor = (universe: string[]) => {
@@ -115,6 +128,7 @@ export async function canaryFiles(request: CanaryFilesRequest): Promise<SavedRep
     return frame;
   };
   const frame = loadFor(strategy.strategy.universe);
+  requireBarsFor(strategy, frame, request.pricesPath);
   const baseline = await currentBaseline(request.baseline, strategy.dir, loadFor);
   request.progress?.('canary', 0.2);
   const report = await runCanary({ strategy, frame, start: request.start, end: request.end, config: request.config.canary, baseline, signal: request.signal });

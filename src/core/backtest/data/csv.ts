@@ -276,9 +276,9 @@ function locateColumns(names: string[], label: string, line: number): Columns {
   };
   const missing = REQUIRED.filter((name) => columns[name] === -1);
   if (missing.length > 0) {
-    const found = names.length === 1 && names[0] === '' ? 'an empty header' : `the header has ${listNames(names.map((name) => (name === '' ? '""' : name)))}`;
+    // Name what is missing, never what the line holds: the file may not be a price file at all.
     const which = missing.length === 1 ? `column ${missing[0]}` : `columns ${missing.join(', ')}`;
-    throw new InputError(`${label} line ${line}: missing ${which} (${found}).`);
+    throw new InputError(`${label} line ${line}: missing ${which} (expected date,open,high,low,close,volume, with symbol for several symbols).`);
   }
   return columns;
 }

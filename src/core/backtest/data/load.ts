@@ -42,8 +42,20 @@ export function loadPrices(path: string, options: LoadPricesOptions): PriceFrame
   return window ? cutWindow(frame, window, path) : frame;
 }
 
+/**
+ * The largest price file read whole: a JavaScript string holds at most ~512 M characters, so a
+ * larger file is refused with a sentence rather than crashing (split it into a folder of
+ * <SYMBOL>.csv files).
+ */
+export const MAX_PRICE_FILE_BYTES = 500 * 1024 * 1024;
+
 function readBytes(path: string): Buffer {
   try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new InputError(`${path} is not a regular file.`);
+    if (stat.size > MAX_PRICE_FILE_BYTES) {
+      throw new InputError(`${path} is ${(stat.size / 1024 / 1024).toFixed(0)} MB, larger than the ${MAX_PRICE_FILE_BYTES / 1024 / 1024} MB a price file may be; split it into a folder of <SYMBOL>.csv files.`);
+    }
     return readFileSync(path);
   } catch (err) {
     throw fsInputError(err, 'read price file', path);

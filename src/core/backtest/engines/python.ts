@@ -1,17 +1,15 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_PYTHON } from './select';
 
 /**
- * The interpreter the CLI runs NautilusTrader with when --python is not given: $QRAFT_PYTHON, else
- * the nearest project virtualenv (`.venv/bin/python` in the folder or a parent, where the README's
- * set-up installs nautilus_trader), else python3 on PATH.
+ * The interpreter the CLI runs NautilusTrader with when none is given explicitly: $QRAFT_PYTHON,
+ * else the `.venv` of the folder itself (where the README's set-up installs nautilus_trader), else
+ * python3 on PATH. Never one found by walking up parents: a `.venv` planted in a shared parent
+ * (/tmp, a monorepo root) must not run.
  */
 export function defaultPython(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.QRAFT_PYTHON?.trim()) return env.QRAFT_PYTHON.trim();
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, '.venv', process.platform === 'win32' ? 'Scripts\\python.exe' : 'bin/python');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return DEFAULT_PYTHON;
-  }
+  const own = join(resolve(cwd), '.venv', process.platform === 'win32' ? 'Scripts\\python.exe' : 'bin/python');
+  return existsSync(own) ? own : DEFAULT_PYTHON;
 }

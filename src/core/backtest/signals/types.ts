@@ -22,4 +22,6 @@ export interface SignalContext {
   frame: PriceFrame;
   /** Folder of the strategy file: `weights.file` is relative to it. */
   strategyDir: string;
+  /** The workspace root, where a weights file may also live (besides the strategy's folder). */
+  workspaceRoot?: string;
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { InputError, fsInputError } from '../../shared/errors';
 import { parseIso } from '../../shared/time';
 import type { Strategy } from '../strategy/schema';
@@ -36,8 +36,8 @@ export function parseWeightsCsv(text: string, path: string, universe: readonly s
     if ((COLUMNS as readonly string[]).includes(name) && !position.has(name as Column)) position.set(name as Column, index);
   });
   if (header.length !== COLUMNS.length || position.size !== COLUMNS.length) {
-    const found = lines[0].trim() === '' ? 'an empty line' : `"${lines[0].trim()}"`;
-    throw new InputError(`${path} line 1: the header must name the columns date,symbol,weight (found ${found}).`);
+    // Never quote the line: the file may not be what it claims to be (a secret, say).
+    throw new InputError(`${path} line 1: the header must name exactly the columns date,symbol,weight.`);
   }
   const column = (name: Column) => position.get(name) as number;
   const where = (line: number, name: Column) => `${path} line ${line}, column ${column(name) + 1} (${name})`;
@@ -54,24 +54,63 @@ export function parseWeightsCsv(text: string, path: string, universe: readonly s
     }
     const dateText = cells[column('date')];
     const time = parseIso(dateText);
-    if (Number.isNaN(time)) throw new InputError(`${where(line, 'date')}: "${dateText}" is not a date (YYYY-MM-DD or an ISO timestamp).`);
+    if (Number.isNaN(time)) throw new InputError(`${where(line, 'date')}: not a date (YYYY-MM-DD or an ISO timestamp).`);
     const symbolText = cells[column('symbol')];
     const symbol = symbolIndex.get(symbolText);
     if (symbol === undefined) {
-      throw new InputError(`${where(line, 'symbol')}: ${symbolText === '' ? 'the symbol is empty' : `${symbolText} is not in the strategy's universe`} (${universe.join(', ')}).`);
+      throw new InputError(`${where(line, 'symbol')}: ${symbolText === '' ? 'the symbol is empty' : "not a symbol of the strategy's universe"} (${universe.join(', ')}).`);
     }
     const weightText = cells[column('weight')];
     const weight = NUMBER.test(weightText) ? Number(weightText) : NaN;
-    if (!Number.isFinite(weight)) throw new InputError(`${where(line, 'weight')}: "${weightText}" is not a number.`);
-    if (Math.abs(weight) > MAX_FILE_WEIGHT) throw new InputError(`${where(line, 'weight')}: ${weightText} is beyond ±${MAX_FILE_WEIGHT}, the largest weight one symbol may have.`);
-    if (weight < 0 && !allowShort) throw new InputError(`${where(line, 'weight')}: ${weightText} is a short position but sizing.allow_short is false.`);
+    if (!Number.isFinite(weight)) throw new InputError(`${where(line, 'weight')}: not a number.`);
+    if (Math.abs(weight) > MAX_FILE_WEIGHT) throw new InputError(`${where(line, 'weight')}: beyond ±${MAX_FILE_WEIGHT}, the largest weight one symbol may have.`);
+    if (weight < 0 && !allowShort) throw new InputError(`${where(line, 'weight')}: a short position, but sizing.allow_short is false.`);
     const key = `${time}\u0000${symbol}`;
     const first = seen.get(key);
-    if (first !== undefined) throw new InputError(`${where(line, 'date')}: ${symbolText} on ${dateText} is already given on line ${first}.`);
+    if (first !== undefined) throw new InputError(`${where(line, 'date')}: this symbol and date are already given on line ${first}.`);
     seen.set(key, line);
     entries.push({ time, symbol, weight: weight === 0 ? 0 : weight, line });
   }
   return entries;
+}
+
+/** Weights files larger than this are refused before they are read. */
+export const MAX_WEIGHTS_FILE_BYTES = 256 * 1024 * 1024;
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * The weights file, resolved through every symlink, which must be a regular file inside the
+ * strategy's folder or the workspace root: a strategy.json from a pull request must not make CI
+ * read `/proc/self/environ` or `../../etc/passwd`.
+ */
+export function confinedPath(file: string, ctx: Pick<SignalContext, 'strategyDir' | 'workspaceRoot'>): string {
+  const given = resolve(ctx.strategyDir, file);
+  let real: string;
+  try {
+    real = realpathSync(given);
+  } catch (err) {
+    throw fsInputError(err, 'read weights file', given);
+  }
+  const roots = [ctx.strategyDir, ...(ctx.workspaceRoot ? [ctx.workspaceRoot] : [])].map(realOrSelf);
+  if (!roots.some((root) => isInside(real, root))) {
+    throw new InputError(`signal.file ${file} resolves outside the strategy's folder${ctx.workspaceRoot ? ' and the workspace root' : ''}; weights files must live there.`);
+  }
+  const stat = statSync(real);
+  if (!stat.isFile()) throw new InputError(`signal.file ${file} is not a regular file.`);
+  if (stat.size > MAX_WEIGHTS_FILE_BYTES) throw new InputError(`signal.file ${file} is larger than ${MAX_WEIGHTS_FILE_BYTES / 1024 / 1024} MB.`);
+  return real;
 }
 
 /**
@@ -82,7 +121,7 @@ export function parseWeightsCsv(text: string, path: string, universe: readonly s
  * are used as given: sizing.gross does not rescale them.
  */
 export function weightsFileTargets(file: string, sizing: Strategy['sizing'], ctx: SignalContext): TargetWeights {
-  const path = resolve(ctx.strategyDir, file);
+  const path = confinedPath(file, ctx);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

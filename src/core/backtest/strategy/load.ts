@@ -13,6 +13,8 @@ export interface LoadedStrategy {
   path: string;
   /** Folder that relative paths in the strategy (weights.file) are resolved against. */
   dir: string;
+  /** The workspace root: files the strategy names must be inside `dir` or this. */
+  root?: string;
 }
 
 export function parseStrategy(document: unknown, label: string, dir: string): LoadedStrategy {
@@ -20,8 +22,8 @@ export function parseStrategy(document: unknown, label: string, dir: string): Lo
   return { strategy, document, hash: strategyHash(document), path: label, dir };
 }
 
-export function loadStrategy(path: string): LoadedStrategy {
+export function loadStrategy(path: string, root?: string): LoadedStrategy {
   const absolute = resolve(path);
   const document = readJsonFile(absolute, z.unknown(), 'strategy');
-  return { ...parseStrategy(document, path, dirname(absolute)), path: absolute };
+  return { ...parseStrategy(document, path, dirname(absolute)), path: absolute, ...(root ? { root: resolve(root) } : {}) };
 }

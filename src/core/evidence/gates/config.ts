@@ -23,6 +23,8 @@ export const GateConfigSchema = z
       .strictObject({
         min_overlap: Fraction.max(1).default(0.7),
         multipliers: z.array(z.number().min(0)).min(2).default([0.5, 1, 1.5]),
+        /** A grid with more variants than this is refused before any is run. */
+        max_variants: z.number().int().min(1).default(1000),
         /** Variants whose Sharpe is within this of the N-th best count as in the top (ties do not flip a ranking). */
         tie_tolerance: z.number().min(0).default(0.01),
       })

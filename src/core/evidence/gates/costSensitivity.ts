@@ -2,7 +2,7 @@ import { backtest } from '../../backtest/run';
 import type { PriceFrame } from '../../backtest/data/frame';
 import { quickEngine } from '../../backtest/engines/quick';
 import { computeTargets } from '../../backtest/signals';
-import type { TargetWeights } from '../../backtest/signals/types';
+import type { SignalContext, TargetWeights } from '../../backtest/signals/types';
 import type { Strategy } from '../../backtest/strategy/schema';
 import type { GateConfig } from './config';
 import type { GateResult } from './types';
@@ -80,13 +80,13 @@ export function judgeCostSensitivity(worstOverlap: number, config: GateConfig['c
 export async function costSensitivityGate(
   strategy: Strategy,
   frame: PriceFrame,
-  strategyDir: string,
+  files: Omit<SignalContext, 'frame'>,
   cash: number,
   config: GateConfig['cost_sensitivity'],
 ): Promise<GateResult> {
   const { variants, skipped, source } = parameterVariants(strategy);
   const n = topCount(variants.length);
-  const targets = variants.map((variant) => computeTargets(variant.strategy, { frame, strategyDir }));
+  const targets = variants.map((variant) => computeTargets(variant.strategy, { frame, ...files }));
   const rankings: Ranking[] = [];
   for (const multiplier of config.multipliers) {
     const sharpe: Record<string, number> = {};
@@ -103,7 +103,7 @@ export async function costSensitivityGate(
   const { overlaps, worst, tiedTop } = topOverlaps(rankings, variants.map((variant) => variant.label), n, config.tie_tolerance);
   // The break-even of the strategy itself (the grid holds it when its parameters are on the grid).
   const own = variants.findIndex((variant) => JSON.stringify(variant.strategy.signal) === JSON.stringify(strategy.signal));
-  const breakEven = await breakEvenCostMultiple(strategy, frame, own >= 0 ? targets[own] : computeTargets(strategy, { frame, strategyDir }), cash);
+  const breakEven = await breakEvenCostMultiple(strategy, frame, own >= 0 ? targets[own] : computeTargets(strategy, { frame, ...files }), cash);
   const breakEvenText = breakEven === null ? 'no break-even cost found' : breakEven === 0 ? 'loses before costs' : `break-even at ×${breakEven.toFixed(2)} today's costs`;
   const passed = judgeCostSensitivity(worst, config);
   return {

@@ -151,6 +151,7 @@ export interface LeakageRun {
   strategy: Strategy;
   frame: PriceFrame;
   strategyDir: string;
+  workspaceRoot?: string;
   /** The full run's targets and its quick result (the delay test's baseline). */
   targets: TargetWeights;
   quick: BacktestResult;
@@ -158,12 +159,12 @@ export interface LeakageRun {
 }
 
 export async function leakageGate(run: LeakageRun, config: GateConfig['leakage']): Promise<GateResult> {
-  const { strategy, frame, strategyDir, targets: full } = run;
+  const { strategy, frame, strategyDir, workspaceRoot, targets: full } = run;
   const data = dataProblems(frame);
   const cuts = cutPoints(frame.times.length, config.cut_points);
   const truncation: { cut: number; identical: boolean; difference?: string }[] = [];
   for (const cut of cuts) {
-    const truncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, cut), strategyDir });
+    const truncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, cut), strategyDir, workspaceRoot });
     const difference = firstDifference(full, truncated, cut, frame.symbols);
     truncation.push(difference ? { cut, identical: false, difference } : { cut, identical: true });
   }

@@ -31,6 +31,11 @@ function cartesian(axes: [string, number[]][]): Record<string, number>[] {
   return axes.reduce<Record<string, number>[]>((combos, [key, values]) => combos.flatMap((combo) => values.map((value) => ({ ...combo, [key]: value }))), [{}]);
 }
 
+/** How many variants the strategy's grid makes, counted without making them. */
+export function gridSize(strategy: Pick<Strategy, 'grid'>): number {
+  return Object.values(strategy.grid ?? {}).reduce((product, values) => product * values.length, 1);
+}
+
 /**
  * The parameter variants the cost-sensitivity gate ranks: the strategy's `grid`, or else the
  * ±20% / ±50% neighbours of each numeric signal parameter (one parameter at a time).
