@@ -52,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       });
     const outcome = await subcommand.run(values, workspace, format);
     process.stdout.write((format === 'json' ? JSON.stringify(outcome.json, null, 2) : outcome.text) + '\n');
+    if (outcome.error) process.stderr.write(`qraft: ${outcome.error}\n`);
     return outcome.exitCode ?? 0;
   } catch (err) {
     if (isQraftError(err) && !(err instanceof InternalError)) {

@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
 import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
 import type { ConfigOverrides } from '../core/release/config';
+import { expandPath, gitSigningKey } from '../core/release/signing';
 import { InputError } from '../core/shared/errors';
+import { isFullHash } from '../core/shared/hashing';
 import { ISO_FORMATS, parseIso } from '../core/shared/time';
 
 export type Format = 'text' | 'json';
@@ -31,9 +33,30 @@ export const OPTION_TYPES = {
   'reports-dir': { type: 'string' },
   config: { type: 'string' },
   set: { type: 'string', multiple: true },
+  'expect-head': { type: 'string' },
+  'sign-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
+
+/** The key that signs an approval or rollback: --sign-key, else git's SSH signing key, else none. */
+export function signKey(options: Options): string | undefined {
+  const given = optional(options, 'sign-key');
+  if (given !== undefined) {
+    if (given.trim() === '') throw new InputError('--sign-key needs the path of an SSH key.');
+    return expandPath(given, process.cwd());
+  }
+  return gitSigningKey(process.cwd());
+}
+
+/** --expect-head: the full hash of the entry HISTORY must end with. */
+export function expectedHead(options: Options): string | undefined {
+  const value = optional(options, 'expect-head');
+  if (value === undefined) return undefined;
+  const hash = value.trim().toLowerCase();
+  if (!isFullHash(hash)) throw new InputError(`--expect-head "${value}" is not an entry hash: expected the 64 hex characters a write printed as its head.`);
+  return hash;
+}
 
 /** Who acts when no name is given: $QRAFT_ACTOR, else the OS user. */
 export function defaultActor(): string {

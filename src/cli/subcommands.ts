@@ -10,12 +10,14 @@ import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
 import type { QraftWorkspace } from '../core/release/workspace';
 import { InputError } from '../core/shared/errors';
-import { type Format, type Options, defaultActor, engineChoice, isoDate, optional, positiveNumber, required } from './options';
+import { type Format, type Options, defaultActor, engineChoice, expectedHead, isoDate, optional, positiveNumber, required, signKey } from './options';
 
 export interface Outcome {
   json: unknown;
   text: string;
   exitCode?: 0 | 1;
+  /** One sentence for stderr when the outcome is a failure (a failed verify). */
+  error?: string;
 }
 
 export interface Subcommand {
@@ -111,9 +113,9 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     },
   },
   'approve-and-publish': {
-    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force] [--prices CSV|DIR] [--python PATH]',
-    summary: 'Verify the candidate\'s evidence under the approval policy, approve it as a stable version and make it CURRENT.',
-    options: ['hash', 'approver', 'note', 'force', 'prices', 'python', ...STORE_OPTIONS],
+    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force] [--prices CSV|DIR] [--python PATH] [--sign-key KEY]',
+    summary: 'Verify the candidate\'s evidence under the approval policy, approve it as a stable version and make it CURRENT; prints the new HISTORY head.',
+    options: ['hash', 'approver', 'note', 'force', 'prices', 'python', 'sign-key', ...STORE_OPTIONS],
     async run(options, workspace) {
       if (options.force === true && !optional(options, 'note')?.trim()) throw new InputError('--force needs a --note saying why the refusals are overridden.');
       const result = await workspace().release.approveAndPublish({
@@ -122,6 +124,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
         note: optional(options, 'note'),
         force: options.force === true,
         prices: optional(options, 'prices'),
+        signKey: signKey(options),
       });
       return { json: result, text: formatPublish(result) };
     },
@@ -145,25 +148,29 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     },
   },
   rollback: {
-    usage: 'rollback [--to HASH] [--approver NAME] [--note TEXT]',
-    summary: 'Return to the previous version, or to an earlier one with --to.',
-    options: ['to', 'hash', 'approver', 'note', ...STORE_OPTIONS],
+    usage: 'rollback [--to HASH] [--approver NAME] [--note TEXT] [--sign-key KEY]',
+    summary: 'Return to the previous version, or to an earlier one with --to; prints the new HISTORY head.',
+    options: ['to', 'hash', 'approver', 'note', 'sign-key', ...STORE_OPTIONS],
     async run(options, workspace) {
       const result = await workspace().release.rollback({
         to: optional(options, 'to') ?? optional(options, 'hash'),
         actor: optional(options, 'approver') ?? defaultActor(),
         note: optional(options, 'note'),
+        signKey: signKey(options),
       });
       return { json: result, text: formatRollback(result) };
     },
   },
   verify: {
-    usage: 'verify',
-    summary: 'Check the HISTORY hash chain and that CURRENT agrees with it.',
-    options: STORE_OPTIONS,
-    async run(_options, workspace) {
-      const report = await workspace().release.verify();
-      return { json: report, text: formatVerify(report), exitCode: report.ok ? 0 : 1 };
+    usage: 'verify [--expect-head HASH]',
+    summary: 'Check the HISTORY chain, CURRENT against it, every pool file and signature it points at (reads only); with --expect-head, that HISTORY ends with that entry.',
+    options: ['expect-head', ...STORE_OPTIONS],
+    async run(options, workspace) {
+      const expectHead = expectedHead(options);
+      const report = await workspace().release.verify({ expectHead });
+      if (report.ok) return { json: report, text: formatVerify(report) };
+      const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem${report.problems.length > 2 ? 's' : ''})` : '';
+      return { json: report, text: formatVerify(report), exitCode: 1, error: `HISTORY failed verification: ${report.problems[0].replace(/\.$/, '')}${more}.` };
     },
   },
 };

@@ -13,6 +13,10 @@ export function wordError(err: QraftError): string {
       const how = refusal.overridable ? ' (override with --force and a --note)' : '';
       return `Approval refused: ${reasons}${moved}${how}.`;
     }
+    if (refusal.kind === 'signature' && refusal.reasons.some((reason) => reason.code === 'signature_required')) {
+      return `${err.message.replace(/\.$/, '')}: sign it with --sign-key KEY (a key approval.allowed_signers lists for the actor), or set git's user.signingkey with gpg.format ssh; --force never overrides this.`;
+    }
+    if (refusal.kind === 'signature') return `${err.message.replace(/\.$/, '')} (the key must be listed in approval.allowed_signers for the --approver).`;
     return err.message;
   }
   if (err instanceof InputError) {

@@ -62,7 +62,8 @@ describe('qraft deploy CLI', () => {
     assert.equal(rolled.entry.from_hash, b.manifest_hash);
     assert.equal(json<{ manifest_hash: string }>(['deploy', 'current'], ws).manifest_hash, a.manifest_hash);
     assert.equal(json<HistoryEntry[]>(['deploy', 'history'], ws).length, 3);
-    assert.deepEqual(json(['deploy', 'verify'], ws), { ok: true, entries: 3, current: json(['deploy', 'current'], ws), problems: [] });
+    assert.deepEqual(json(['deploy', 'verify'], ws), { ok: true, entries: 3, head: rolled.entry.hash, current: json(['deploy', 'current'], ws), problems: [], notes: [], signatures: { signed: 0, verified: 0 } });
+    assert.equal((rolled as { head?: string }).head, rolled.entry.hash, 'every write prints the new head');
   });
 
   it('exits 1 with one sentence on a refused action or a failed verify', () => {

@@ -71,7 +71,8 @@ describe('concurrent writers and crashes', function () {
       const { entries } = assertSound(deployDir);
       assert.equal(entries, expectedEntries, 'every successful writer left exactly one entry');
     }
-    const verify = runCli(['deploy', 'verify', '--deploy-dir', deployDir], root);
+    // verify re-hashes the pool files every entry commits to, so it is told where the pool is.
+    const verify = runCli(['deploy', 'verify', '--pool-root', poolRoot, '--deploy-dir', deployDir], root);
     assert.equal(verify.code, 0, verify.stdout);
     console.log(`      ${rounds} rounds x 16 processes: ${expectedEntries - 1} entries written, ${rounds * 16 - (expectedEntries - 1)} legitimately refused, ${Date.now() - started} ms`);
   });

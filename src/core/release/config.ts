@@ -22,6 +22,12 @@ export const ApprovalConfigSchema = z
     forbid_self_approval: z.boolean().default(false),
     /** What approval runs again: the quick channel (default), the precise one too, or nothing. */
     recheck: z.enum(RECHECK_MODES).default('quick'),
+    /** Refuse an approval or rollback not signed by a key in `allowed_signers` for its actor (never overridable). */
+    require_signatures: z.boolean().default(false),
+    /** A git-style allowed-signers file (`principal key…` per line), relative to the config's folder. */
+    allowed_signers: z.string().trim().min(1).optional(),
+    /** Principals whose signed precheck reports count as evidence; empty = any report, signed or not. */
+    evidence_signers: z.array(z.string().trim().min(1)).default([]),
   })
   .prefault({});
 export type ApprovalConfig = z.output<typeof ApprovalConfigSchema>;

@@ -1,20 +1,25 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DeployStore, type DeployWrite, type VerifyReport } from './deploy/store';
-import { type StackItem, rollbackTarget } from './deploy/history';
-import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
+import { DeployStore, type DeployWrite, type PrepareWrite, type SignEntry, type VerifyReport } from './deploy/store';
+import { type StackItem, entryHash, rollbackTarget } from './deploy/history';
+import { type Commitments, type CurrentRecord, type HistoryEntry, type PendingWrite, commitmentsOf } from './deploy/schemas';
 import { InputError, type RefusalReason, RefusedError } from '../shared/errors';
-import { parseHashArgument, resolveHashPrefix, strategyHash } from '../shared/hashing';
+import { isFullHash, parseHashArgument, resolveHashPrefix, sha256Hex, strategyHash } from '../shared/hashing';
 import { readJsonFile, validate } from '../shared/json';
 import { shortHash } from '../shared/labels';
 import { type SavedReport, latestReport } from '../evidence/reports/store';
 import { type ApprovalContext, type ApprovalGate, samePerson } from './approval';
-import { type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
+import { type CommitmentProblem, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
 import type { StableManifest } from './pool/schemas';
+import { type SignatureCheck, checkSignature, signMessage } from './signing';
 
 export interface ReleasePolicy {
   /** Refuse when the approver is the proposer (four-eyes rule). */
   forbidSelfApproval: boolean;
+  /** Refuse an approval or rollback that is not signed by a key `allowedSigners` lists for its actor; never overridable. */
+  requireSignatures: boolean;
+  /** A git-style allowed-signers file (absolute path): every signature is checked against it. */
+  allowedSigners?: string;
 }
 
 export interface ReleaseOptions {
@@ -37,6 +42,8 @@ export interface ApproveAndPublishRequest {
   force?: boolean;
   /** Where the evidence's recorded price file is now, when it moved. */
   prices?: string;
+  /** An SSH key (a key file, or `key::ssh-…` held by ssh-agent) that signs the HISTORY entry. */
+  signKey?: string;
 }
 
 export interface ApproveAndPublishResult extends DeployWrite {
@@ -50,7 +57,19 @@ export interface RollbackCommand {
   to?: string;
   actor: string;
   note?: string;
+  /** An SSH key that signs the HISTORY entry. */
+  signKey?: string;
 }
+
+/** verify's report: the deploy files, every pool file an entry points at, every signature. */
+export interface ReleaseVerifyReport extends VerifyReport {
+  /** The head the caller expected, when it gave one. */
+  expected_head?: string;
+  signatures: { signed: number; verified: number };
+}
+
+/** What a HISTORY entry's signature says, for a badge next to it. */
+export type EntrySignature = { status: 'unsigned' } | { status: 'verified'; principal: string } | { status: 'unverified'; reason: string };
 
 const ActorSchema = z
   .string()
@@ -77,10 +96,10 @@ export class ReleaseService {
   constructor(options: ReleaseOptions) {
     const now = options.now ?? (() => new Date());
     this.pool = new StrategyPool(options.poolRoot, now);
-    this.deploy = new DeployStore(options.deployDir, now);
+    this.deploy = new DeployStore(options.deployDir, now, { onAbandoned: (pending, history) => this.removeAbandonedStable(pending, history) });
     this.reportsDir = options.reportsDir;
     this.gates = typeof options.gates === 'function' ? options.gates(this.pool) : (options.gates ?? []);
-    this.policy = { forbidSelfApproval: false, ...options.policy };
+    this.policy = { forbidSelfApproval: false, requireSignatures: false, ...options.policy };
   }
 
   /**
@@ -112,17 +131,27 @@ export class ReleaseService {
     }
   }
 
+  /**
+   * Approve and publish as one transaction. The gates run first (they may take a while, and take
+   * no lock); then, under the deploy dir's lock, the candidate's files are hashed again and must
+   * be what the gates saw, a stable manifest already committed by HISTORY must still be what it
+   * committed to, the stable manifest is written (replacing one no entry committed to), the entry
+   * is signed, and HISTORY commits. A publish that fails before the commit removes the stable
+   * manifest it wrote.
+   */
   async approveAndPublish(request: ApproveAndPublishRequest): Promise<ApproveAndPublishResult> {
     const prefix = parseHashArgument(request.hash);
     const approver = validate(ActorSchema, request.approver, 'approver');
     const note = validate(NoteSchema, request.note ?? '', 'note');
     if (request.force && note.length === 0) throw new InputError('A forced approval needs a note saying why the refusals are overridden.');
+    this.requireSignatureKey(request.signKey, 'approval');
 
     const hash = this.pool.resolve(prefix);
     const candidate = this.pool.candidate(hash);
     // Read CURRENT before approving, so a refused publish leaves the pool untouched.
     const state = await this.deploy.read();
     if (state.current?.manifest_hash === hash) throw new RefusedError('already_current', `${shortHash(hash)} is already CURRENT; nothing to publish.`);
+    const seen = this.pool.candidateCommitments(hash);
     const context: ApprovalContext = { approver, note, current: state.current, pricesPath: request.prices };
     const reasons: RefusalReason[] = [];
     if (this.policy.forbidSelfApproval && samePerson(approver, candidate.manifest.proposed_by)) {
@@ -132,15 +161,77 @@ export class ReleaseService {
     if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
     const overridden = [...new Set(reasons.map((reason) => reason.code))];
 
-    const approval = this.pool.approve(hash, { approver, note, forced: overridden.length > 0 });
+    let stable: StableManifest | undefined;
+    const prepare: PrepareWrite = (_state, committed) => {
+      const now = this.pool.candidateCommitments(hash);
+      if (now.payload_hash !== seen.payload_hash || now.evidence.join() !== seen.evidence.join()) {
+        throw new RefusedError('integrity', `The files of candidate ${shortHash(hash)} changed while it was being approved; nothing was published.`);
+      }
+      const previous = committed && commitmentsOf(committed);
+      if (previous) {
+        // Approved and published before: the first approval stands, if it is still what HISTORY committed to.
+        this.refuseChanged(hash, previous, `entry ${committed.seq}`, ['candidate', 'payload', 'stable']);
+        stable = this.pool.stable(hash);
+        return { commitments: { stable_hash: previous.stable_hash, payload_hash: now.payload_hash, evidence: now.evidence } };
+      }
+      // Never committed: a stable manifest left by a failed publish is not reused; this approval writes its own.
+      const text = this.pool.stableManifestText(hash, { approver, note, forced: overridden.length > 0 });
+      stable = JSON.parse(text) as StableManifest;
+      const stable_hash = sha256Hex(text);
+      return {
+        commitments: { stable_hash, payload_hash: now.payload_hash, evidence: now.evidence },
+        files: { stable_hash, write: () => this.pool.writeStable(hash, text), undo: () => this.pool.removeStable(hash) },
+      };
+    };
     const write = await this.deploy.publish({
       manifest_hash: hash,
       actor: approver,
       note,
       strategy: candidate.manifest.strategy,
       overridden,
+      prepare,
+      sign: this.signer(request.signKey, approver),
     });
-    return { ...write, stable: approval.manifest, overridden };
+    if (!stable) throw new Error('the publish wrote no stable manifest');
+    return { ...write, stable, overridden };
+  }
+
+  /** Refuses (never overridably) when signatures are required and no key was given. */
+  private requireSignatureKey(key: string | undefined, what: 'approval' | 'rollback'): void {
+    if (key || !this.policy.requireSignatures) return;
+    throw new RefusedError('signature', [{ code: 'signature_required', message: `The approval policy requires signed approvals and rollbacks, and this ${what} is not signed`, overridable: false }]);
+  }
+
+  /**
+   * Signs an entry's hash with `key` and checks the signature as verify will: its key must be in
+   * the allowed-signers file for the actor. Nothing is written when it is not.
+   */
+  private signer(key: string | undefined, actor: string): SignEntry | undefined {
+    if (!key) return undefined;
+    return (entryHash) => {
+      if (this.policy.requireSignatures && !this.policy.allowedSigners) {
+        throw new RefusedError('signature', [{ code: 'signers_unconfigured', message: 'The approval policy requires signatures, but no allowed-signers file is configured to check them against', overridable: false }]);
+      }
+      const signature = signMessage(key, entryHash);
+      if (this.policy.allowedSigners) {
+        const check = checkSignature({ message: entryHash, signature, principal: actor, allowedSigners: this.policy.allowedSigners });
+        if (!check.ok) throw new RefusedError('signature', [{ code: `signature_${check.code}`, message: `The signature by ${key} cannot be accepted for ${actor}: ${check.reason}`, overridable: false }]);
+      }
+      return signature;
+    };
+  }
+
+  /** Refuses, naming the file, when a version's pool files are no longer what `where` committed to. */
+  private refuseChanged(hash: string, committed: Commitments, where: string, only?: CommitmentProblem['part'][]): void {
+    const problems = this.pool.commitmentProblems(hash, committed).filter((problem) => !only || only.includes(problem.part));
+    if (problems.length > 0) throw new RefusedError('integrity', `${problems[0].message} (HISTORY ${where}); refusing to switch to ${shortHash(hash)}.`);
+  }
+
+  /** A dead publisher's stable manifest that never reached HISTORY: removed by the next writer. */
+  private removeAbandonedStable(pending: PendingWrite, history: readonly HistoryEntry[]): void {
+    if (!pending.manifest_hash || !pending.stable_hash || !isFullHash(pending.manifest_hash)) return;
+    if (history.some((entry) => entry.manifest_hash === pending.manifest_hash && entry.stable_hash === pending.stable_hash)) return;
+    if (this.pool.stableHash(pending.manifest_hash) === pending.stable_hash) this.pool.removeStable(pending.manifest_hash);
   }
 
   async current(): Promise<CurrentRecord | null> {
@@ -151,11 +242,23 @@ export class ReleaseService {
     return (await this.deploy.read()).history;
   }
 
+  /**
+   * Rolls back after re-hashing the target's pool files (payload, stable manifest, evidence)
+   * against what its publish entry committed to, under the lock; the rollback entry commits to the
+   * same files and is signed like an approval.
+   */
   async rollback(command: RollbackCommand): Promise<DeployWrite> {
     const actor = validate(ActorSchema, command.actor, 'actor');
     const note = validate(NoteSchema, command.note ?? '', 'note');
+    this.requireSignatureKey(command.signKey, 'rollback');
     const to = command.to === undefined ? undefined : this.resolveStackHash(command.to, (await this.deploy.read()).stack);
-    return this.deploy.rollback({ to, actor, note });
+    const prepare: PrepareWrite = (_state, committed) => {
+      const commitments = committed && commitmentsOf(committed);
+      if (!committed || !commitments) return {};
+      this.refuseChanged(committed.manifest_hash, commitments, `entry ${committed.seq}`);
+      return { commitments };
+    };
+    return this.deploy.rollback({ to, actor, note, prepare, sign: this.signer(command.signKey, actor) });
   }
 
   /**
@@ -175,8 +278,78 @@ export class ReleaseService {
     return resolveHashPrefix(prefix, onStack, 'the release stack');
   }
 
-  verify(): Promise<VerifyReport> {
-    return this.deploy.verify();
+  /**
+   * Checks everything, reading only (no lock, nothing written): the chain and CURRENT (the deploy
+   * store), every pool file each entry commits to, every signature, and, given `expectHead`, that
+   * HISTORY's last entry is that one (a consumer that pinned the head detects a dropped entry).
+   */
+  async verify(options: { expectHead?: string } = {}): Promise<ReleaseVerifyReport> {
+    const { report, history } = await this.deploy.inspect();
+    const problems = [...report.problems];
+    const notes = [...report.notes];
+    const byVersion = new Map<string, Map<string, CommitmentProblem[]>>();
+    let uncommitted = 0;
+    for (const entry of history) {
+      const commitments = commitmentsOf(entry);
+      if (!commitments) {
+        uncommitted += 1;
+        continue;
+      }
+      const key = JSON.stringify(commitments);
+      let checked = byVersion.get(entry.manifest_hash);
+      if (!checked) byVersion.set(entry.manifest_hash, (checked = new Map()));
+      let found = checked.get(key);
+      if (!found) checked.set(key, (found = this.pool.commitmentProblems(entry.manifest_hash, commitments)));
+      for (const problem of found) problems.push(`entry ${entry.seq} (${entry.action} of ${shortHash(entry.manifest_hash)}): ${problem.message}`);
+    }
+    if (uncommitted > 0) notes.push(`${uncommitted} entr${uncommitted === 1 ? 'y commits' : 'ies commit'} to no pool files (written before entries recorded them), so their files were not checked`);
+
+    const signatures = { signed: 0, verified: 0 };
+    let firstSigned = Infinity;
+    for (const entry of history) {
+      const status = this.entrySignature(entry);
+      if (status.status === 'unsigned') {
+        if (this.policy.requireSignatures && entry.seq > firstSigned) problems.push(`entry ${entry.seq} is not signed, though the approval policy requires signatures and earlier entries are`);
+        continue;
+      }
+      firstSigned = Math.min(firstSigned, entry.seq);
+      signatures.signed += 1;
+      if (status.status === 'verified') signatures.verified += 1;
+      else if (/no allowed-signers file is configured/.test(status.reason)) notes.push(`entry ${entry.seq}: ${status.reason}`);
+      else problems.push(`entry ${entry.seq} (${entry.action} by ${entry.actor}): ${status.reason}`);
+    }
+    if (this.policy.requireSignatures && signatures.signed === 0 && history.length > 0) notes.push('the approval policy requires signatures, but no entry is signed yet');
+
+    if (options.expectHead !== undefined && report.head !== options.expectHead) {
+      problems.push(
+        report.head === null
+          ? `HISTORY is empty, but its head was expected to be ${options.expectHead}`
+          : `HISTORY's head is ${report.head}, not the expected ${options.expectHead} (entries were dropped, added or rewritten since)`,
+      );
+    }
+    return {
+      ...report,
+      ok: problems.length === 0,
+      problems,
+      notes,
+      signatures,
+      ...(options.expectHead !== undefined ? { expected_head: options.expectHead } : {}),
+    };
+  }
+
+  private readonly signatureCache = new Map<string, EntrySignature>();
+
+  /** Whether an entry is signed, and by a key the allowed-signers file lists for its actor. */
+  entrySignature(entry: HistoryEntry): EntrySignature {
+    if (!entry.signature) return { status: 'unsigned' };
+    const key = `${entry.hash}\n${entry.actor}\n${entry.signature}\n${this.policy.allowedSigners ?? ''}`;
+    const cached = this.signatureCache.get(key);
+    if (cached) return cached;
+    // The signature is over the entry's hash, so an entry altered after signing fails it, even resealed.
+    const check: SignatureCheck = checkSignature({ message: entryHash(entry), signature: entry.signature, principal: entry.actor, allowedSigners: this.policy.allowedSigners });
+    const status: EntrySignature = check.ok ? { status: 'verified', principal: check.principal } : { status: 'unverified', reason: check.reason };
+    if (check.ok || check.code !== 'unchecked') this.signatureCache.set(key, status);
+    return status;
   }
 
   listPool(): PoolListing {

@@ -2,7 +2,7 @@ import type { CurrentRecord, HistoryEntry } from './deploy/schemas';
 import type { VerifyReport } from './deploy/store';
 import { shortHash, strategyLabel } from '../shared/labels';
 import type { ProposeResult } from './pool/pool';
-import type { ApproveAndPublishResult } from './service';
+import type { ApproveAndPublishResult, ReleaseVerifyReport } from './service';
 import type { DeployWrite } from './deploy/store';
 
 /** Plain-text renderings shared by the CLI's `--fmt text` and the extension's log channel. */
@@ -38,7 +38,8 @@ export function formatCurrent(current: CurrentRecord | null): string {
 export function formatHistoryEntry(entry: HistoryEntry): string {
   const move = entry.from_hash ? `${shortHash(entry.from_hash)} → ${shortHash(entry.manifest_hash)}` : `→ ${shortHash(entry.manifest_hash)}`;
   const forced = entry.forced ? ' [forced]' : '';
-  return `#${entry.seq}  ${entry.ts}  ${entry.action.padEnd(8)} ${move}  ${strategyLabel(entry.strategy)}  by ${entry.actor}${forced}${noteSuffix(entry.note)}`;
+  const signed = entry.signature ? ' [signed]' : '';
+  return `#${entry.seq}  ${entry.ts}  ${entry.action.padEnd(8)} ${move}  ${strategyLabel(entry.strategy)}  by ${entry.actor}${forced}${signed}${noteSuffix(entry.note)}`;
 }
 
 export function formatHistory(entries: readonly HistoryEntry[]): string {
@@ -46,18 +47,30 @@ export function formatHistory(entries: readonly HistoryEntry[]): string {
   return [...entries].reverse().map(formatHistoryEntry).join('\n');
 }
 
+/** The new head after a write: the line a consumer pins (`head <hash>`). */
+function headLine(result: DeployWrite): string {
+  return `  head ${result.head}`;
+}
+
 export function formatPublish(result: ApproveAndPublishResult): string {
   const lines = [`Approved and published ${strategyLabel(result.current.strategy)} as CURRENT.`, formatHistoryEntry(result.entry)];
   if (result.overridden.length > 0) lines.push(`  forced past: ${result.overridden.join(', ')}`);
+  lines.push(headLine(result));
   return lines.join('\n');
 }
 
 export function formatRollback(result: DeployWrite): string {
-  return [`Rolled back: CURRENT is ${strategyLabel(result.current.strategy)} again.`, formatHistoryEntry(result.entry)].join('\n');
+  return [`Rolled back: CURRENT is ${strategyLabel(result.current.strategy)} again.`, formatHistoryEntry(result.entry), headLine(result)].join('\n');
 }
 
-export function formatVerify(report: VerifyReport): string {
-  if (report.ok) return `HISTORY verified: ${report.entries} entries, chain intact, CURRENT agrees with the replay.`;
-  return [`HISTORY failed verification (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):`, ...report.problems.map((p) => `  - ${p}`)].join('\n');
+export function formatVerify(report: VerifyReport | ReleaseVerifyReport): string {
+  const head = `  head ${report.head ?? '(none: HISTORY is empty)'}`;
+  const signatures = 'signatures' in report && report.signatures.signed > 0 ? [`  signatures: ${report.signatures.verified} of ${report.signatures.signed} signed entries verified`] : [];
+  const notes = report.notes.map((note) => `  note: ${note}`);
+  if (report.ok) {
+    const pinned = 'expected_head' in report && report.expected_head ? ', head as expected' : '';
+    return [`HISTORY verified: ${report.entries} entries, chain intact, CURRENT agrees with the replay, pool files and signatures match${pinned}.`, head, ...signatures, ...notes].join('\n');
+  }
+  return [`HISTORY failed verification (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):`, ...report.problems.map((p) => `  - ${p}`), head, ...notes].join('\n');
 }
 

@@ -1,8 +1,9 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 import { evidencePolicyGate } from './approval';
 import { type ConfigOverrides, type QraftConfig, loadConfig } from './config';
 import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT, ReleaseService } from './service';
+import { expandPath } from './signing';
 import { DEFAULT_REPORTS_DIR } from '../evidence/reports/store';
 
 export interface WorkspaceOptions {
@@ -44,7 +45,12 @@ export function openWorkspace(options: WorkspaceOptions): QraftWorkspace {
     deployDir: at(options.deployDir, DEFAULT_DEPLOY_DIR),
     reportsDir,
     gates: (pool) => [evidencePolicyGate({ pool, policy: config.approval, gates: config.gates, canary: config.canary, python: options.python })],
-    policy: { forbidSelfApproval: config.approval.forbid_self_approval },
+    policy: {
+      forbidSelfApproval: config.approval.forbid_self_approval,
+      requireSignatures: config.approval.require_signatures,
+      // Relative to the config file's folder, else to the workspace root.
+      ...(config.approval.allowed_signers ? { allowedSigners: expandPath(config.approval.allowed_signers, path ? dirname(path) : root) } : {}),
+    },
   });
   return { root, release, config, configPath: path, reportsDir };
 }

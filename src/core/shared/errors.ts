@@ -40,7 +40,9 @@ export type RefusalKind =
   /** Stored state failed an integrity check, or disagrees with itself. */
   | 'integrity'
   /** Another process holds the store's lock, or the lock was lost. */
-  | 'busy';
+  | 'busy'
+  /** A signature is required and missing, or its key is not allowed for the actor (never overridable). */
+  | 'signature';
 
 /** One reason of a refusal. `code` is stable for scripts and tests; `message` is one sentence. */
 export interface RefusalReason {

@@ -3,11 +3,11 @@ import { canonicalHash } from '../../shared/hashing';
 import { canonicalJson } from '../../shared/json';
 import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
-import type { CurrentRecord, HistoryEntry, UnsignedHistoryEntry } from './schemas';
+import { type Commitments, type CurrentRecord, type HistoryEntry, type UnsignedHistoryEntry, commitmentsOf } from './schemas';
 
-/** The hash that seals an entry: sha256 of the canonical JSON of everything but `hash`. */
+/** The hash that seals an entry: sha256 of the canonical JSON of everything but `hash` and `signature`. */
 export function entryHash(entry: UnsignedHistoryEntry): string {
-  const { hash: _ignored, ...unsigned } = entry as HistoryEntry;
+  const { hash: _hash, signature: _signature, ...unsigned } = entry as HistoryEntry;
   return canonicalHash(unsigned);
 }
 
@@ -22,6 +22,8 @@ export interface StackItem {
   note: string;
   strategy?: StrategyRef;
   published_seq: number;
+  /** What the publish committed to in the pool (absent for entries written before entries recorded it). */
+  commitments?: Commitments;
 }
 
 export interface Replay {
@@ -60,6 +62,7 @@ export function replay(entries: readonly HistoryEntry[]): Replay {
         note: entry.note,
         strategy: entry.strategy,
         published_seq: entry.seq,
+        commitments: commitmentsOf(entry),
       });
       continue;
     }

@@ -2,12 +2,26 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RefusedError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
-import { type LockOptions, readTextIfExists, removeIfExists, withDirLock, writeFileAtomicSync } from '../../shared/files';
+import {
+  type LockOptions,
+  type PreparedFile,
+  commitTemp,
+  deadTemps,
+  discardTemp,
+  prepareStoreFile,
+  readStoreTextIfExists,
+  removeIfExists,
+  removeStoreFile,
+  syncDir,
+  withDirLock,
+  writeStoreFileSync,
+} from '../../shared/files';
 import { parseJsonText, prettyJson, validate } from '../../shared/json';
 import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
 import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord, sealEntry } from './history';
 import {
+  type Commitments,
   type CurrentRecord,
   CurrentSchema,
   type HistoryAction,
@@ -20,6 +34,7 @@ import {
 const CURRENT_FILE = 'CURRENT.json';
 const HISTORY_FILE = 'HISTORY.json';
 const PENDING_FILE = '.pending.json';
+const STORE_FILES = [CURRENT_FILE, HISTORY_FILE, PENDING_FILE] as const;
 
 /** The deploy dir as read and checked: every command starts from this. */
 export interface DeployState {
@@ -31,9 +46,38 @@ export interface DeployState {
 export interface VerifyReport {
   ok: boolean;
   entries: number;
+  /** The last entry's hash (null when HISTORY is empty): a consumer pins it to detect truncation. */
+  head: string | null;
   current: CurrentRecord | null;
   problems: string[];
+  /** What verify saw that is not a failure: an unfinished write's journal, entries that commit to no pool files. */
+  notes: string[];
 }
+
+/** What a write does in the pool besides the deploy files: written after the journal, before HISTORY. */
+export interface PoolWrite {
+  /** sha256 of the stable manifest the write creates (recorded in the journal, so a dead writer's is removed). */
+  stable_hash: string;
+  write(): void;
+  /** Removes what `write` made; called when the write does not reach HISTORY. */
+  undo(): void;
+}
+
+/** The pool's answer for one write, given under the lock once the deploy state is checked. */
+export interface PreparedWrite {
+  commitments?: Commitments;
+  files?: PoolWrite;
+}
+
+/**
+ * Checks, under the lock, the pool files a write points at against what HISTORY recorded for them
+ * (`committed`: the latest publish of that version, if any), and says what the new entry commits
+ * to. Throws a refusal to stop the write.
+ */
+export type PrepareWrite = (state: DeployState, committed: HistoryEntry | undefined) => PreparedWrite;
+
+/** Signs a sealed entry's hash under the lock; the signature goes into the entry. Throws to refuse. */
+export type SignEntry = (entryHash: string) => string | undefined;
 
 export interface PublishRequest {
   manifest_hash: string;
@@ -42,6 +86,8 @@ export interface PublishRequest {
   strategy?: StrategyRef;
   /** The refusal codes a forced approval overrode; a forced entry when not empty. */
   overridden?: readonly string[];
+  prepare?: PrepareWrite;
+  sign?: SignEntry;
 }
 
 export interface RollbackRequest {
@@ -49,11 +95,24 @@ export interface RollbackRequest {
   to?: string;
   actor: string;
   note: string;
+  prepare?: PrepareWrite;
+  sign?: SignEntry;
 }
 
 export interface DeployWrite {
   entry: HistoryEntry;
   current: CurrentRecord;
+  /** The new head of HISTORY (the entry's hash): what a consumer pins. */
+  head: string;
+}
+
+export interface DeployStoreOptions {
+  lock?: LockOptions;
+  /**
+   * Called under the lock when a dead writer's journal names an entry that never reached HISTORY,
+   * before the journal is removed: the pool removes the stable manifest that writer made.
+   */
+  onAbandoned?: (pending: PendingWrite, history: readonly HistoryEntry[]) => void;
 }
 
 /** Raw files, each parsed and validated, or the sentence saying why it could not be. */
@@ -64,16 +123,25 @@ interface LoadedFiles {
   problems: string[];
 }
 
+/** How CURRENT.json relates to the replay: equal, or exactly one committed entry behind. */
+type Agreement = 'agrees' | 'lags' | 'disagrees';
+
+type RawFiles = Record<(typeof STORE_FILES)[number], string | undefined | { error: string }>;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * CURRENT.json and HISTORY.json in one directory. HISTORY is the append-only, hash-chained
- * source of truth; CURRENT is derived from it and must agree. Every access holds the directory's
- * lock; every write is atomic; nothing is written while any file is corrupt or inconsistent.
+ * source of truth; CURRENT is derived from it and must agree. Reads take no lock (they read a
+ * snapshot that did not change while it was read); every write holds the directory's lock, is
+ * atomic, never follows a symbolic link, and nothing is written while any file is corrupt or
+ * inconsistent.
  */
 export class DeployStore {
   constructor(
     readonly dir: string,
     private readonly now: () => Date = () => new Date(),
-    private readonly lockOptions: LockOptions = {},
+    private readonly options: DeployStoreOptions = {},
   ) {}
 
   get currentPath(): string {
@@ -89,28 +157,35 @@ export class DeployStore {
     return join(this.dir, PENDING_FILE);
   }
 
-  /** The checked state; refuses (exit 1) when the history is broken or CURRENT disagrees with it. */
+  /** The checked state, read without a lock; refuses (exit 1) when the history is broken or CURRENT disagrees with it. */
   async read(): Promise<DeployState> {
-    if (!existsSync(this.dir)) return { history: [], stack: [], current: null };
-    return withDirLock(this.dir, () => this.checkedState(this.load()), this.lockOptions);
+    return this.checkedState(await this.snapshot());
   }
 
+  /** Checks the chain, the replay and CURRENT against it; reads only (no lock, nothing written). */
   async verify(): Promise<VerifyReport> {
-    if (!existsSync(this.dir)) return { ok: true, entries: 0, current: null, problems: [] };
-    return withDirLock(
-      this.dir,
-      () => {
-        const files = this.load();
-        const { stack, problems } = replay(files.history);
-        problems.unshift(...files.problems);
-        const derived = deriveCurrent(files.history, stack);
-        if (files.problems.length === 0 && !this.currentExplained(files, derived)) {
-          problems.push(this.disagreement(files.current, derived));
-        }
-        return { ok: problems.length === 0, entries: files.history.length, current: derived, problems };
-      },
-      this.lockOptions,
-    );
+    return (await this.inspect()).report;
+  }
+
+  /** verify's report and the entries it read (as parsed, even when they fail verification). */
+  async inspect(): Promise<{ report: VerifyReport; history: HistoryEntry[] }> {
+    const files = await this.snapshot();
+    const { stack, problems } = replay(files.history);
+    problems.unshift(...files.problems);
+    const notes: string[] = [];
+    const derived = deriveCurrent(files.history, stack);
+    const last = files.history.at(-1);
+    if (files.problems.length === 0) {
+      const agreement = this.agreement(files, derived);
+      if (agreement === 'disagrees') problems.push(this.disagreement(files.current, derived));
+      if (agreement === 'lags') {
+        notes.push(`a write of entry ${last?.seq} was interrupted after HISTORY and before ${CURRENT_FILE}, which still shows the state before it; the next write completes it`);
+      } else if (files.pending) {
+        const named = files.pending.entry_hash === last?.hash ? `entry ${last.seq}, which is in HISTORY` : 'an entry that is not in HISTORY (a write in progress, or one that was killed)';
+        notes.push(`${PENDING_FILE} names ${named}; it is not taken as proof of anything, and the next write removes it`);
+      }
+    }
+    return { report: { ok: problems.length === 0, entries: files.history.length, head: last?.hash ?? null, current: derived, problems, notes }, history: files.history };
   }
 
   async publish(request: PublishRequest): Promise<DeployWrite> {
@@ -118,13 +193,18 @@ export class DeployStore {
       if (state.current?.manifest_hash === request.manifest_hash) {
         throw new RefusedError('already_current', `${shortHash(request.manifest_hash)} is already CURRENT; nothing to publish.`);
       }
+      const committed = [...state.history].reverse().find((entry) => entry.action === 'publish' && entry.manifest_hash === request.manifest_hash);
       return {
-        action: 'publish',
-        manifest_hash: request.manifest_hash,
-        actor: request.actor,
-        note: request.note,
-        ...(request.strategy ? { strategy: request.strategy } : {}),
-        ...(request.overridden?.length ? { forced: true as const, overridden: [...request.overridden] } : {}),
+        fields: {
+          action: 'publish',
+          manifest_hash: request.manifest_hash,
+          actor: request.actor,
+          note: request.note,
+          ...(request.strategy ? { strategy: request.strategy } : {}),
+          ...(request.overridden?.length ? { forced: true as const, overridden: [...request.overridden] } : {}),
+        },
+        prepared: request.prepare?.(state, committed) ?? {},
+        sign: request.sign,
       };
     });
   }
@@ -132,59 +212,104 @@ export class DeployStore {
   async rollback(request: RollbackRequest): Promise<DeployWrite> {
     return this.append((state) => {
       const target = rollbackTarget(state.stack, request.to);
+      const committed = state.history[target.published_seq - 1];
       return {
-        action: 'rollback',
-        manifest_hash: target.manifest_hash,
-        actor: request.actor,
-        note: request.note,
-        ...(target.strategy ? { strategy: target.strategy } : {}),
+        fields: {
+          action: 'rollback',
+          manifest_hash: target.manifest_hash,
+          actor: request.actor,
+          note: request.note,
+          ...(target.strategy ? { strategy: target.strategy } : {}),
+        },
+        prepared: request.prepare?.(state, committed) ?? {},
+        sign: request.sign,
       };
     });
   }
 
-  /** Appends one entry under the lock: check, journal, HISTORY (the commit point), CURRENT. */
+  /**
+   * Appends one entry under the lock: clean up after dead writers, check, let the pool check its
+   * files, journal, the pool's own file (the stable manifest), HISTORY (the commit point), CURRENT.
+   * Anything that fails before the commit point undoes what was written; after it, the journal
+   * lets the next writer complete CURRENT.
+   */
   private async append(
-    plan: (state: DeployState) => { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true; overridden?: string[] },
+    plan: (state: DeployState) => {
+      fields: { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true; overridden?: string[] };
+      prepared: PreparedWrite;
+      sign?: SignEntry;
+    },
   ): Promise<DeployWrite> {
     return withDirLock(
       this.dir,
       (assertHeld) => {
-        const files = this.load();
+        this.removeDeadTemps();
+        const files = this.parse(this.rawFiles());
         this.finishInterruptedWrite(files, assertHeld);
         const state = this.checkedState(files);
-        const planned = plan(state);
+        const { fields, prepared, sign } = plan(state);
         const last = state.history.at(-1);
-        const entry = sealEntry({
+        const sealed = sealEntry({
           seq: state.history.length + 1,
-          ...planned,
+          ...fields,
           from_hash: state.current?.manifest_hash ?? null,
           ts: this.now().toISOString(),
+          ...(prepared.commitments
+            ? { stable_hash: prepared.commitments.stable_hash, payload_hash: prepared.commitments.payload_hash, evidence: [...prepared.commitments.evidence].sort() }
+            : {}),
           prev: last?.hash ?? null,
         });
+        const signature = sign?.(sealed.hash);
+        const entry: HistoryEntry = signature ? { ...sealed, signature } : sealed;
         const history = [...state.history, entry];
         const current = deriveCurrent(history, replay(history).stack);
         if (!current) throw new Error('a history with entries always has a CURRENT');
 
-        assertHeld();
-        writeFileAtomicSync(this.pendingPath, prettyJson({ entry_hash: entry.hash, seq: entry.seq }));
-        failpoint('deploy:after-pending');
-        assertHeld();
-        writeFileAtomicSync(this.historyPath, prettyJson(history));
-        failpoint('deploy:after-history');
-        writeFileAtomicSync(this.currentPath, prettyJson(current));
-        failpoint('deploy:after-current');
-        removeIfExists(this.pendingPath);
-        return { entry, current };
+        const pool = prepared.files;
+        const temps: PreparedFile[] = [];
+        let committed = false;
+        try {
+          assertHeld();
+          writeStoreFileSync(
+            this.pendingPath,
+            prettyJson({ entry_hash: entry.hash, seq: entry.seq, manifest_hash: entry.manifest_hash, ...(pool ? { stable_hash: pool.stable_hash } : {}) }),
+          );
+          failpoint('deploy:after-pending');
+          pool?.write();
+          temps.push(prepareStoreFile(this.historyPath, prettyJson(history)), prepareStoreFile(this.currentPath, prettyJson(current)));
+          failpoint('deploy:after-temps');
+          assertHeld();
+          commitTemp(temps[0]);
+          committed = true;
+          failpoint('deploy:after-history');
+          commitTemp(temps[1]);
+          failpoint('deploy:after-current');
+        } catch (err) {
+          for (const temp of temps) discardTemp(temp);
+          if (!committed) {
+            pool?.undo();
+            removeStoreFile(this.pendingPath);
+          }
+          throw err;
+        }
+        removeStoreFile(this.pendingPath);
+        syncDir(this.dir);
+        return { entry, current, head: entry.hash };
       },
-      this.lockOptions,
+      this.options.lock,
     );
   }
 
+  /** Temp files of writers killed mid-write (`HISTORY.json.<n>` …): under the lock no live writer owns one. */
+  private removeDeadTemps(): void {
+    for (const name of deadTemps(this.dir, STORE_FILES)) removeIfExists(join(this.dir, name));
+  }
+
   /**
-   * A writer killed between its HISTORY and CURRENT renames leaves the journal behind. If its
-   * entry made it into HISTORY the write committed and CURRENT is brought up to date; if not, it
-   * never happened. Either way the journal goes. A CURRENT that disagrees for any other reason is
-   * left alone and refused later.
+   * A writer killed between its HISTORY and CURRENT renames leaves the journal behind, and
+   * CURRENT exactly as it was before that entry. Only then is CURRENT brought up to date; a
+   * CURRENT that disagrees in any other way is left alone and refused. A journal whose entry never
+   * reached HISTORY is an abandoned write: the pool removes what it made, and the journal goes.
    */
   private finishInterruptedWrite(files: LoadedFiles, assertHeld: () => void): void {
     if (!files.pending || files.problems.length > 0) return;
@@ -193,27 +318,63 @@ export class DeployStore {
       const { stack, problems } = replay(files.history);
       if (problems.length > 0) return;
       const derived = deriveCurrent(files.history, stack);
-      if (derived && !sameRecord(files.current, derived)) {
+      const agreement = this.agreement(files, derived);
+      if (agreement === 'disagrees') return;
+      if (agreement === 'lags' && derived) {
         assertHeld();
-        writeFileAtomicSync(this.currentPath, prettyJson(derived));
+        writeStoreFileSync(this.currentPath, prettyJson(derived));
         files.current = derived;
       }
+    } else {
+      this.options.onAbandoned?.(files.pending, files.history);
     }
-    removeIfExists(this.pendingPath);
+    assertHeld();
+    removeStoreFile(this.pendingPath);
     files.pending = null;
   }
 
-  private load(): LoadedFiles {
+  /**
+   * The three files as they were at one moment, without a lock: read twice until both reads
+   * agree (HISTORY only grows and CURRENT follows it, so two equal reads are one state).
+   */
+  private async snapshot(): Promise<LoadedFiles> {
+    if (!existsSync(this.dir)) return { history: [], current: null, pending: null, problems: [] };
+    for (let attempt = 0; attempt < 200; attempt += 1) {
+      const first = this.rawFiles();
+      const second = this.rawFiles();
+      if (STORE_FILES.every((name) => JSON.stringify(first[name]) === JSON.stringify(second[name]))) return this.parse(second);
+      await sleep(5 + Math.random() * 20);
+    }
+    throw new RefusedError('busy', `${this.dir} kept changing while it was read; try again.`);
+  }
+
+  private rawFiles(): RawFiles {
+    const raw = {} as RawFiles;
+    // The journal first and CURRENT last: the order writers change them in.
+    for (const name of [PENDING_FILE, HISTORY_FILE, CURRENT_FILE] as const) {
+      try {
+        raw[name] = readStoreTextIfExists(join(this.dir, name));
+      } catch (err) {
+        raw[name] = { error: (err as Error).message.replace(/\.$/, '') };
+      }
+    }
+    return raw;
+  }
+
+  private parse(raw: RawFiles): LoadedFiles {
     const problems: string[] = [];
-    const history = this.loadFile(this.historyPath, HistorySchema, problems) ?? [];
-    const current = this.loadFile(this.currentPath, CurrentSchema, problems) ?? null;
-    const pending = this.loadFile(this.pendingPath, PendingSchema, problems) ?? null;
+    const history = this.parseFile(raw[HISTORY_FILE], this.historyPath, HistorySchema, problems) ?? [];
+    const current = this.parseFile(raw[CURRENT_FILE], this.currentPath, CurrentSchema, problems) ?? null;
+    const pending = this.parseFile(raw[PENDING_FILE], this.pendingPath, PendingSchema, problems) ?? null;
     return { history, current, pending, problems };
   }
 
-  private loadFile<T>(path: string, schema: import('zod').ZodType<T>, problems: string[]): T | undefined {
-    const text = readTextIfExists(path);
+  private parseFile<T>(text: string | undefined | { error: string }, path: string, schema: import('zod').ZodType<T>, problems: string[]): T | undefined {
     if (text === undefined) return undefined;
+    if (typeof text !== 'string') {
+      problems.push(text.error);
+      return undefined;
+    }
     try {
       return validate(schema, parseJsonText(text, path), path);
     } catch (err) {
@@ -228,19 +389,24 @@ export class DeployStore {
     }
     const { stack, problems } = replay(files.history);
     if (problems.length > 0) {
-      throw new RefusedError('integrity',
-        `${this.historyPath} failed verification (${problems[0]}); refusing to continue. Run \`qraft deploy verify\` for every problem.`,
-      );
+      throw new RefusedError('integrity', `${this.historyPath} failed verification (${problems[0]}); refusing to continue. Run \`qraft deploy verify\` for every problem.`);
     }
     const derived = deriveCurrent(files.history, stack);
-    if (!this.currentExplained(files, derived)) throw new RefusedError('integrity', this.disagreement(files.current, derived) + '; refusing to guess.');
+    if (this.agreement(files, derived) === 'disagrees') throw new RefusedError('integrity', this.disagreement(files.current, derived) + '; refusing to guess.');
     return { history: files.history, stack, current: derived };
   }
 
-  /** CURRENT agrees with the replay, or differs only because a committed write was interrupted. */
-  private currentExplained(files: LoadedFiles, derived: CurrentRecord | null): boolean {
-    if (sameRecord(files.current, derived)) return true;
-    return files.pending !== null && files.history.at(-1)?.hash === files.pending.entry_hash;
+  /**
+   * CURRENT agrees with the replay, or lags exactly one committed entry behind: the journal names
+   * the last entry AND CURRENT is exactly what the history before that entry replays to (what a
+   * writer killed between its two renames leaves). A journal alone explains nothing.
+   */
+  private agreement(files: LoadedFiles, derived: CurrentRecord | null): Agreement {
+    if (sameRecord(files.current, derived)) return 'agrees';
+    const last = files.history.at(-1);
+    if (!files.pending || !last || files.pending.entry_hash !== last.hash) return 'disagrees';
+    const before = files.history.slice(0, -1);
+    return sameRecord(files.current, deriveCurrent(before, replay(before).stack)) ? 'lags' : 'disagrees';
   }
 
   private disagreement(current: CurrentRecord | null, derived: CurrentRecord | null): string {

@@ -1,11 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { InputError, RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
-import { ensureDir, removeIfExists, writeFileAtomicSync } from '../../shared/files';
-import { canonicalHash, isFullHash, resolveHashPrefix, strategyHash } from '../../shared/hashing';
-import { prettyJson, readJsonFile, validate } from '../../shared/json';
+import {
+  assertNoSymlinkBelow,
+  ensureDir,
+  readStoreBytesIfExists,
+  removeIfExists,
+  symlinkRefusal,
+  writeFileAtomicSync,
+  writeStoreFileSync,
+} from '../../shared/files';
+import { canonicalHash, isFullHash, resolveHashPrefix, sha256Hex, strategyHash } from '../../shared/hashing';
+import { parseJsonText, prettyJson, validate } from '../../shared/json';
+import { shortHash } from '../../shared/labels';
 import {
   type CandidateManifest,
   CandidateManifestSchema,
@@ -17,7 +27,7 @@ import {
   StableManifestSchema,
   VOLATILE_METADATA_KEYS,
 } from './schemas';
-import { type ReportFolder, type SavedReport, readReportFolder, saveReport } from '../../evidence/reports/store';
+import { type ReportFolder, type SavedReport, parseReportFileName, readReportFolder, saveReport } from '../../evidence/reports/store';
 
 /** Metadata keys that would smuggle evidence in: propose refuses them. */
 const EVIDENCE_KEYS = ['precheck', 'canary', 'evidence'] as const;
@@ -38,6 +48,12 @@ export interface EvidenceSummary {
   canary?: { verdict: string; baseline?: string };
   /** Files in the evidence folder that are not intact reports of this payload. */
   problems: number;
+}
+
+/** A pool file that no longer matches what a HISTORY entry committed to: which one, and the sentence. */
+export interface CommitmentProblem {
+  part: 'candidate' | 'payload' | 'stable' | 'evidence';
+  message: string;
 }
 
 export interface ListedCandidate extends Candidate {
@@ -219,10 +235,11 @@ export class StrategyPool {
     if (!isFullHash(hash)) throw new InputError(`"${hash}" is not a full manifest hash.`);
     const files = this.candidateFiles(hash);
     const dir = files.dir;
+    assertNoSymlinkBelow(this.root, dir);
     if (!existsSync(dir)) throw new InputError(`No candidate ${hash} in ${this.candidatesDir}.`);
-    const manifest = readJsonFile(files.manifest, CandidateManifestSchema, 'manifest');
-    const payload = readJsonFile(files.payload, PayloadSchema, 'payload');
-    const metadata = readJsonFile(files.metadata, MetadataSchema, 'metadata');
+    const manifest = this.readStoreJson(files.manifest, CandidateManifestSchema, 'manifest');
+    const payload = this.readStoreJson(files.payload, PayloadSchema, 'payload');
+    const metadata = this.readStoreJson(files.metadata, MetadataSchema, 'metadata');
     const actual = manifestHash(payload, metadata);
     if (actual !== hash || manifest.manifest_hash !== hash) {
       throw new RefusedError('integrity', `Candidate ${dir} was altered after it was proposed: its files hash to ${actual}, not ${hash}.`);
@@ -246,10 +263,147 @@ export class StrategyPool {
   stable(hash: string): StableManifest | undefined {
     if (!isFullHash(hash)) return undefined;
     const path = this.stableFiles(hash).manifest;
+    assertNoSymlinkBelow(this.root, path);
     if (!existsSync(path)) return undefined;
-    const manifest = readJsonFile(path, StableManifestSchema, 'stable manifest');
+    const manifest = this.readStoreJson(path, StableManifestSchema, 'stable manifest');
     if (manifest.manifest_hash !== hash) throw new RefusedError('integrity', `${path} names ${manifest.manifest_hash}, not ${hash}.`);
     return manifest;
+  }
+
+  /** Reads a pool file without following a symbolic link anywhere below the pool's root. */
+  private readStoreJson<S extends z.ZodType>(path: string, schema: S, what: string): z.output<S> {
+    const bytes = readStoreBytesIfExists(path, this.root);
+    if (bytes === undefined) throw new InputError(`Cannot read ${what} ${path}: no such file or directory.`);
+    return validate(schema, parseJsonText(bytes.toString('utf8'), path), path);
+  }
+
+  /** sha256 of a pool file's bytes, or undefined when it is absent (never through a symbolic link). */
+  private fileHash(path: string): string | undefined {
+    const bytes = readStoreBytesIfExists(path, this.root);
+    return bytes === undefined ? undefined : sha256Hex(bytes);
+  }
+
+  /** sha256 of the bytes of `stable/<hash>/manifest.json`, or undefined when there is none. */
+  stableHash(hash: string): string | undefined {
+    return this.fileHash(this.stableFiles(hash).manifest);
+  }
+
+  /**
+   * What a HISTORY entry publishing this candidate commits to, apart from the stable manifest:
+   * the payload file's bytes and the intact reports of its own payload in its evidence folder.
+   */
+  candidateCommitments(hash: string): { payload_hash: string; evidence: string[] } {
+    const evidence = this.evidence(hash);
+    const payload = this.fileHash(this.candidateFiles(hash).payload);
+    if (payload === undefined) throw new InputError(`Cannot read payload ${this.candidateFiles(hash).payload}: no such file or directory.`);
+    return { payload_hash: payload, evidence: evidence.reports.map((saved) => saved.report_hash).sort() };
+  }
+
+  /**
+   * Re-hashes the pool files a HISTORY entry committed to: the candidate (its files still hash to
+   * its name), its payload, its stable manifest and each evidence report. One clause per file that
+   * no longer matches, empty when all do. Reads only.
+   */
+  commitmentProblems(hash: string, committed: { stable_hash: string; payload_hash: string; evidence: readonly string[] }): CommitmentProblem[] {
+    const label = shortHash(hash);
+    const problems: CommitmentProblem[] = [];
+    if (!existsSync(this.candidateFiles(hash).dir) && !existsSync(this.stableFiles(hash).dir)) {
+      return [{ part: 'candidate', message: `version ${label} is not in the strategy pool ${this.root} (neither its candidate nor its stable manifest)` }];
+    }
+    const attempt = (part: CommitmentProblem['part'], check: () => string[]) => {
+      try {
+        for (const message of check()) problems.push({ part, message });
+      } catch (err) {
+        problems.push({ part, message: (err as Error).message.replace(/\.$/, '') });
+      }
+    };
+    attempt('candidate', () => {
+      this.candidate(hash);
+      return [];
+    });
+    attempt('payload', () => {
+      const payload = this.fileHash(this.candidateFiles(hash).payload);
+      if (payload === undefined) return [`the payload of ${label} is missing from the pool`];
+      return payload === committed.payload_hash ? [] : [`${this.candidateFiles(hash).payload} was changed after it was published (it no longer hashes to what HISTORY recorded)`];
+    });
+    attempt('stable', () => {
+      const stable = this.stableHash(hash);
+      if (stable === undefined) return [`the stable manifest of ${label} is missing from the pool`];
+      return stable === committed.stable_hash ? [] : [`${this.stableFiles(hash).manifest} was changed after it was published (it no longer hashes to what HISTORY recorded)`];
+    });
+    attempt('evidence', () => {
+      const present = this.evidenceHashes(hash);
+      return committed.evidence
+        .filter((report) => !present.has(report))
+        .map((report) => `the evidence report ${shortHash(report)} of ${label} is missing from ${this.candidateFiles(hash).evidence} or was changed after it was published`);
+    });
+    return problems;
+  }
+
+  /** Hashes of the evidence files that still hash to their names (read without following links). */
+  private evidenceHashes(hash: string): Set<string> {
+    const dir = this.candidateFiles(hash).evidence;
+    assertNoSymlinkBelow(this.root, dir);
+    const found = new Set<string>();
+    if (!existsSync(dir)) return found;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      throw fsInputError(err, 'list', dir);
+    }
+    for (const name of names) {
+      const named = parseReportFileName(name);
+      if (!named) continue;
+      try {
+        const bytes = readStoreBytesIfExists(join(dir, name));
+        if (bytes && canonicalHash(JSON.parse(bytes.toString('utf8'))) === named.hash) found.add(named.hash);
+      } catch {
+        // a link, unreadable or not JSON: not an intact report
+      }
+    }
+    return found;
+  }
+
+  /** The bytes of the stable manifest an approval would write (what HISTORY then commits to). */
+  stableManifestText(hash: string, request: ApproveRequest): string {
+    const candidate = this.candidate(hash);
+    const manifest: StableManifest = {
+      ...candidate.manifest,
+      kind: 'qraft.stable',
+      approved_by: request.approver,
+      note: request.note,
+      ts: this.now().toISOString(),
+      ...(request.forced ? { forced: true } : {}),
+    };
+    return prettyJson(manifest);
+  }
+
+  /**
+   * Writes `stable/<hash>/manifest.json` (replacing one no HISTORY entry committed to), never
+   * through a symbolic link. The release service calls it under the deploy lock, before HISTORY.
+   */
+  writeStable(hash: string, text: string): void {
+    const files = this.stableFiles(hash);
+    assertNoSymlinkBelow(this.root, files.manifest);
+    if (!existsSync(files.dir)) {
+      const placed = this.placeDirectory(this.stableDir, hash, {}, (temp) => writeStoreFileSync(join(temp, STABLE_FILE_NAMES.manifest), text));
+      if (placed) return;
+    }
+    writeStoreFileSync(files.manifest, text);
+  }
+
+  /** Removes `stable/<hash>/` (a failed or abandoned publish's); a symbolic link is removed, never followed. */
+  removeStable(hash: string): void {
+    const dir = this.stableFiles(hash).dir;
+    let link = false;
+    try {
+      link = lstatSync(dir).isSymbolicLink();
+    } catch {
+      return;
+    }
+    if (link) throw symlinkRefusal(dir);
+    removeIfExists(dir);
   }
 
   approve(hash: string, request: ApproveRequest): ApproveResult {
@@ -294,6 +448,8 @@ export class StrategyPool {
    */
   private placeDirectory(parent: string, name: string, files: Record<string, unknown>, fill?: (temp: string) => void): boolean {
     ensureDir(parent);
+    if (lstatSync(parent).isSymbolicLink()) throw symlinkRefusal(parent);
+    removeDeadTempDirs(parent);
     const temp = join(parent, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     ensureDir(temp);
     try {
@@ -324,6 +480,25 @@ function summarize(folder: ReportFolder, own: string): EvidenceSummary {
     if (report.kind === 'qraft.canary' && !summary.canary) summary.canary = { verdict: report.verdict, ...(report.baseline ? { baseline: report.baseline.manifest_hash } : {}) };
   }
   return summary;
+}
+
+/** `.tmp-<pid>-<hex>` folders whose writer (this host's pid) is gone: a proposer killed before its rename. */
+function removeDeadTempDirs(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!match || Number(match[1]) === process.pid) continue;
+    try {
+      process.kill(Number(match[1]), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') removeIfExists(join(parent, name));
+    }
+  }
 }
 
 /** An entry's directory name: its full hash, checked, so no path is ever built from anything else. */
