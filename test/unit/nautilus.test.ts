@@ -29,10 +29,16 @@ function script(body: string): string {
   return path;
 }
 
+/** Running, and not a zombie waiting for a parent to reap it (an orphan's parent here may never). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }
@@ -262,6 +268,29 @@ describe('NautilusTrader engine (real nautilus_trader in .venv)', function () {
         nautilusEngine({ python: script(`echo '{"ok": true, "nautilus_trader": "1.221.0", "fills": [{"bar": 9, "symbol": "A", "side": "BUY", "quantity": 1, "price": 1, "commission": 0, "executed_price": 1, "broker_commission": 0, "slippage": 0}], "final_balance": 0, "bars": 3}' > "$4"`) }).run(input),
         /returned a fill that does not fit the job \(A at bar 9\)/,
       );
+    });
+
+    it('a timeout kills the whole process group, even a child that keeps the pipes open, on time', async () => {
+      const pidFile = join(tempDir(), 'child-pid');
+      // The interpreter starts a child that inherits stdout/stderr and outlives it by a minute.
+      const leaky = script(`sleep 60 & echo $! > ${pidFile}; sleep 60`);
+      const started = Date.now();
+      await assert.rejects(nautilusEngine({ python: leaky, timeoutMs: 700 }).run(input), /did not finish within 1 s, so the run was stopped/);
+      assert.ok(Date.now() - started < 10_000, `the timeout took ${Date.now() - started} ms`);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      await new Promise((done) => setTimeout(done, 200));
+      assert.equal(alive(pid), false, `the child ${pid} was left running`);
+    });
+
+    it('an interpreter that exits but leaves a child holding the pipes does not keep the run waiting', async () => {
+      const pidFile = join(tempDir(), 'child-pid');
+      const leaves = script(`sleep 60 & echo $! > ${pidFile}; echo crashed >&2; exit 7`);
+      const started = Date.now();
+      await assert.rejects(nautilusEngine({ python: leaves, timeoutMs: 60_000 }).run(input), /exited with code 7/);
+      assert.ok(Date.now() - started < 10_000, `waited ${Date.now() - started} ms for the orphan's pipes`);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      await new Promise((done) => setTimeout(done, 200));
+      assert.equal(alive(pid), false, `the orphan ${pid} is still running`);
     });
 
     it('a timeout kills the process', async () => {

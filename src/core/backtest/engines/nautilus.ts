@@ -57,6 +57,43 @@ async function loadExeca(): Promise<typeof import('execa').execa> {
   return (await import('execa')).execa;
 }
 
+/**
+ * Runs the interpreter in a process group of its own and kills the whole group (SIGKILL) at the
+ * timeout, on cancel, and as soon as the interpreter itself exits: a child it left behind holding
+ * the pipes open would otherwise keep the run waiting and live on as an orphan.
+ */
+async function runGrouped(python: string, args: string[], options: { timeoutMs: number; signal?: AbortSignal }) {
+  const execa = await loadExeca();
+  const child = execa(python, args, { env: runnerEnv(), detached: true, reject: false, stdin: 'ignore' });
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
+  };
+  let timedOut = false;
+  let isCanceled = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, options.timeoutMs);
+  const onAbort = () => {
+    isCanceled = true;
+    killGroup();
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  child.on('exit', killGroup);
+  try {
+    const result = await child;
+    return Object.assign(result, { timedOut: timedOut || result.timedOut, isCanceled: isCanceled || result.isCanceled });
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 function runnerEnv(): NodeJS.ProcessEnv {
   const root = runnerRoot();
   const existing = process.env.PYTHONPATH;
@@ -80,8 +117,7 @@ export async function probeNautilus(python: string, options: { signal?: AbortSig
   const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
   let stdout: string;
   try {
-    const execa = await loadExeca();
-    const result = await execa(python, ['-m', 'qraft_nautilus', '--probe'], { env: runnerEnv(), timeout: timeoutMs, cancelSignal: options.signal, reject: false, stdin: 'ignore' });
+    const result = await runGrouped(python, ['-m', 'qraft_nautilus', '--probe'], { timeoutMs, signal: options.signal });
     if (result.failed && result.exitCode === undefined) throw result;
     stdout = result.stdout;
   } catch (err) {
@@ -152,15 +188,7 @@ export function nautilusEngine(options: NautilusOptions): Engine {
         const outPath = join(dir, 'out.json');
         writeFileSync(jobPath, JSON.stringify(jobFor(input)));
         // reject: false — the runner reports its own errors as JSON with exit code 3.
-        const execa = await loadExeca();
-        const result = await execa(options.python, ['-m', 'qraft_nautilus', jobPath, outPath], {
-          env: runnerEnv(),
-          timeout: timeoutMs,
-          cancelSignal: runOptions.signal,
-          forceKillAfterDelay: 2000,
-          reject: false,
-          stdin: 'ignore',
-        });
+        const result = await runGrouped(options.python, ['-m', 'qraft_nautilus', jobPath, outPath], { timeoutMs, signal: runOptions.signal });
         const stderr = result.stderr;
         if (stderr && options.onStderr) options.onStderr(stderr);
         const answered = result.exitCode === 0 || result.exitCode === 3;
