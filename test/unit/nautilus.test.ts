@@ -92,12 +92,13 @@ describe('NautilusTrader engine (real nautilus_trader in .venv)', function () {
     assert.match(text.stdout, /precise {2}nautilus 1\.\d+\.\d+ \(auto: NautilusTrader 1\.\d+\.\d+ is importable by /);
   });
 
-  it('the CLI finds the project venv from any folder below it, unless $QRAFT_PYTHON says otherwise', () => {
+  it("the CLI uses the folder's own venv, never one in a parent folder, unless $QRAFT_PYTHON says otherwise", () => {
     const root = tempDir();
     mkdirSync(join(root, '.venv', 'bin'), { recursive: true });
     writeFileSync(join(root, '.venv', 'bin', 'python'), '');
     mkdirSync(join(root, 'a', 'b'), { recursive: true });
-    assert.equal(defaultPython(join(root, 'a', 'b'), {}), join(root, '.venv', 'bin', 'python'));
+    assert.equal(defaultPython(root, {}), join(root, '.venv', 'bin', 'python'));
+    assert.equal(defaultPython(join(root, 'a', 'b'), {}), 'python3');
     assert.equal(defaultPython(join(root, 'a'), { QRAFT_PYTHON: '/opt/py/bin/python' }), '/opt/py/bin/python');
     assert.equal(defaultPython('/', {}), 'python3');
   });
