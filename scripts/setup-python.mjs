@@ -1,10 +1,12 @@
-// Creates .venv with the NautilusTrader runner's pinned requirements, once. `npm test` and
+// Creates .venv with the NautilusTrader runner's pinned requirements, once (and, first, makes sure
+// ssh-keygen is installed: scripts/setup-ssh.mjs). `npm test` and
 // `npm start` call it, so a fresh machine gets the real nautilus_trader from PyPI; nothing is cached
 // beyond the venv itself. Set QRAFT_SKIP_PYTHON=1 to skip (the nautilus tests then fail loudly).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSshKeygen } from './setup-ssh.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.venv');
@@ -12,6 +14,8 @@ const python = join(venv, 'bin', 'python');
 const requirements = join(root, 'python', 'requirements-dev.txt');
 const stamp = join(venv, '.qraft-requirements');
 
+// Not Python, but the same moment: the set-up also provides ssh-keygen for signed releases.
+ensureSshKeygen();
 if (process.env.QRAFT_SKIP_PYTHON) process.exit(0);
 const base = process.env.QRAFT_BASE_PYTHON || 'python3';
 const wanted = readFileSync(requirements, 'utf8') + readFileSync(join(root, 'python', 'requirements.txt'), 'utf8');

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { gitSigningKey } from '../core/release/signing';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
 import { RefusedError } from '../core/shared/errors';
 import { readJsonFile } from '../core/shared/json';
@@ -9,6 +10,21 @@ import { commandTarget } from './models/nodes';
 import { logBlock } from './output';
 import { askActor, askNote, confirm, pickCandidate, pickRollbackTarget, pickStrategyFile } from './pickers';
 import { type WorkspaceRelease, pickRelease, releaseIn } from './workspace';
+
+/**
+ * A missing or refused signature, said for the editor: the extension signs with git's SSH signing
+ * key (`gpg.format ssh`, `user.signingkey`), so that is what to set up.
+ */
+function signatureAdvice(err: unknown): never {
+  if (err instanceof RefusedError && err.refusal.kind === 'signature') {
+    const required = err.refusal.reasons.some((reason) => reason.code === 'signature_required');
+    const advice = required
+      ? "Qraft signs with git's SSH signing key: set gpg.format to ssh and user.signingkey to a key that approval.allowed_signers lists for you"
+      : 'the key must be listed in approval.allowed_signers for the name you act as';
+    throw new RefusedError('signature', err.refusal.reasons.map((reason) => ({ ...reason, message: `${reason.message.replace(/\.$/, '')} (${advice})` })));
+  }
+  throw err;
+}
 
 /** Propose, Approve and Publish, Show CURRENT/HISTORY, Rollback and Verify from the palette. */
 export function registerReleaseCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onChanged: () => void): void {
@@ -46,11 +62,13 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     const hash = given.hash ?? (await pickCandidate(target.release));
     const approver = await askActor(target.folder, `Approver for ${shortHash(hash)}`);
     const note = await askNote('Approval note');
+    // Signed with git's SSH signing key when one is configured, as git signs commits.
+    const signKey = gitSigningKey(target.folder.uri.fsPath);
     let prices: string | undefined;
     let result;
     for (;;) {
       try {
-        result = await target.release.approveAndPublish({ hash, approver, note, prices });
+        result = await target.release.approveAndPublish({ hash, approver, note, prices, signKey }).catch(signatureAdvice);
         break;
       } catch (err) {
         // Evidence and policy refusals can be overridden, with a note HISTORY keeps; integrity never.
@@ -69,12 +87,12 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
         }
         if (answer !== force) return;
         const reason = await askNote('Why approve despite the refusals? (recorded in HISTORY)', true);
-        result = await target.release.approveAndPublish({ hash, approver, note: note ? `${note} — ${reason}` : reason, force: true, prices });
+        result = await target.release.approveAndPublish({ hash, approver, note: note ? `${note} — ${reason}` : reason, force: true, prices, signKey }).catch(signatureAdvice);
         break;
       }
     }
     logBlock(log, 'Approve and Publish', formatPublish(result));
-    void vscode.window.showInformationMessage(`Published ${shortHash(hash)} as CURRENT.`);
+    void vscode.window.showInformationMessage(`Published ${shortHash(hash)} as CURRENT${result.entry.signature ? ', signed' : ''}; HISTORY head ${shortHash(result.head)}.`);
   });
 
   register('qraft.showCurrent', 'Show CURRENT', async () => {
@@ -99,9 +117,9 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     await confirm(`Roll CURRENT back to ${label}?`, 'Rollback');
     const actor = await askActor(target.folder, 'Rolled back by');
     const note = await askNote('Why roll back?');
-    const result = await target.release.rollback({ to, actor, note });
+    const result = await target.release.rollback({ to, actor, note, signKey: gitSigningKey(target.folder.uri.fsPath) }).catch(signatureAdvice);
     logBlock(log, 'Rollback', formatRollback(result));
-    void vscode.window.showInformationMessage(`Rolled back: CURRENT is ${label} again.`);
+    void vscode.window.showInformationMessage(`Rolled back: CURRENT is ${label} again${result.entry.signature ? ', signed' : ''}; HISTORY head ${shortHash(result.head)}.`);
   };
 
   register('qraft.rollback', 'Rollback', async () => {

@@ -17,6 +17,8 @@ export const SETTING_OVERRIDES = {
   'approval.maxEvidenceAgeDays': ['approval', 'max_evidence_age_days'],
   'approval.forbidSelfApproval': ['approval', 'forbid_self_approval'],
   'approval.recheck': ['approval', 'recheck'],
+  'approval.requireSignatures': ['approval', 'require_signatures'],
+  'approval.allowedSigners': ['approval', 'allowed_signers'],
 } as const;
 
 /**
@@ -30,6 +32,8 @@ export function settingOverrides(folder: vscode.WorkspaceFolder): ConfigOverride
     const inspected = config.inspect<number | boolean | string>(setting);
     const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') continue;
+    // An empty path setting (the default shown in the editor) leaves the config file in charge.
+    if (typeof value === 'string' && value.trim() === '') continue;
     let node = (overrides[path[0]] ??= {});
     for (const part of path.slice(1, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
     node[path[path.length - 1]] = value;

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import type { HistoryEntry } from '../core/release/deploy/schemas';
 import type { DeployState } from '../core/release/deploy/store';
+import type { EntrySignature } from '../core/release/service';
 import { deploymentNodes } from './models/deployment';
 import { type ViewNode, folderRow } from './models/nodes';
 import { poolNodes } from './models/pool';
@@ -36,9 +38,19 @@ export async function deployState(folder: vscode.WorkspaceFolder): Promise<Deplo
   }
 }
 
+/** The badge of each signed HISTORY entry: checked against the folder's allowed-signers file (cached). */
+function signatureBadges(folder: vscode.WorkspaceFolder): ((entry: HistoryEntry) => EntrySignature) | undefined {
+  try {
+    const release = workspaceFor(folder).release;
+    return (entry) => release.entrySignature(entry);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The Deployment and Strategy Pool trees, registered as views of the Qraft container. */
 export function registerTrees(context: vscode.ExtensionContext): ReleaseTrees {
-  const deployment = new NodeTreeProvider(() => perFolder(async (folder, uri) => deploymentNodes(await deployState(folder), new Date(), uri)));
+  const deployment = new NodeTreeProvider(() => perFolder(async (folder, uri) => deploymentNodes(await deployState(folder), new Date(), uri, signatureBadges(folder))));
   const pool = new NodeTreeProvider(() =>
     perFolder(async (folder, uri) => {
       const workspace = workspaceFor(folder);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DeployStore, type DeployWrite, type PrepareWrite, type SignEntry, type VerifyReport } from './deploy/store';
@@ -81,6 +82,21 @@ const NoteSchema = z.string().trim().max(2000, 'must be at most 2000 characters'
 
 export const DEFAULT_POOL_ROOT = join('artifacts', 'pool');
 export const DEFAULT_DEPLOY_DIR = join('artifacts', 'deploy');
+
+/**
+ * Signature checks already made, per entry hash, signature, actor and allowed-signers file (and
+ * its content, so an edited file is checked again): the trees refresh often, ssh-keygen is a process.
+ */
+const signatureCache = new Map<string, EntrySignature>();
+
+function allowedSignersStamp(path: string | undefined): string {
+  if (!path) return '';
+  try {
+    return sha256Hex(readFileSync(path));
+  } catch {
+    return 'absent';
+  }
+}
 
 /**
  * The release workflow over the strategy pool and the deploy store: propose, approve and
@@ -337,18 +353,16 @@ export class ReleaseService {
     };
   }
 
-  private readonly signatureCache = new Map<string, EntrySignature>();
-
   /** Whether an entry is signed, and by a key the allowed-signers file lists for its actor. */
   entrySignature(entry: HistoryEntry): EntrySignature {
     if (!entry.signature) return { status: 'unsigned' };
-    const key = `${entry.hash}\n${entry.actor}\n${entry.signature}\n${this.policy.allowedSigners ?? ''}`;
-    const cached = this.signatureCache.get(key);
+    const key = `${entry.hash}\n${entry.actor}\n${entry.signature}\n${this.policy.allowedSigners ?? ''}\n${allowedSignersStamp(this.policy.allowedSigners)}`;
+    const cached = signatureCache.get(key);
     if (cached) return cached;
     // The signature is over the entry's hash, so an entry altered after signing fails it, even resealed.
     const check: SignatureCheck = checkSignature({ message: entryHash(entry), signature: entry.signature, principal: entry.actor, allowedSigners: this.policy.allowedSigners });
     const status: EntrySignature = check.ok ? { status: 'verified', principal: check.principal } : { status: 'unverified', reason: check.reason };
-    if (check.ok || check.code !== 'unchecked') this.signatureCache.set(key, status);
+    if (check.ok || check.code !== 'unchecked') signatureCache.set(key, status);
     return status;
   }
 
