@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { loadStrategy } from '../core/backtest/strategy/load';
 import { defaultPython } from '../core/backtest/engines/python';
@@ -70,11 +71,14 @@ function stagedText(staged: { payload: string; metadata: string }): string {
 
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   precheck: {
-    usage: 'precheck --strategy strategy.json --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N]',
-    summary: 'Run the quality gates (consistency, cold_start, cost_sensitivity, leakage); exit 1 when one fails.',
-    options: [...DATA_OPTIONS, 'engine', 'python', 'base-cash', ...STORE_OPTIONS],
+    usage: 'precheck --strategy strategy.json --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N] [--sign-key KEY]',
+    summary: 'Run the quality gates (consistency, cold_start, cost_sensitivity, leakage); exit 1 when one fails. --sign-key signs the report (approval.evidence_signers).',
+    options: [...DATA_OPTIONS, 'engine', 'python', 'base-cash', 'sign-key', ...STORE_OPTIONS],
     async run(options, workspace, format) {
       const ws = workspace();
+      // Only an explicit key signs evidence (e.g. CI's); checked before the run, used after it.
+      const reportKey = optional(options, 'sign-key') === undefined ? undefined : signKey(options);
+      if (reportKey && !/^(key::|ssh-|ecdsa-|sk-)/.test(reportKey) && !existsSync(reportKey)) throw new InputError(`Cannot sign with ${reportKey}: no such key file.`);
       const saved = await precheckFiles({
         ...evidenceRequest(options, ws, 'precheck'),
         engine: engineChoice(options),
@@ -82,8 +86,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
         cash: positiveNumber(options, 'base-cash'),
         progress: progressReporter(format, 'precheck'),
       });
+      const signed = reportKey ? ws.release.signReport(saved, reportKey) : undefined;
       const staged = stageForPropose(ws, options);
-      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path, staged }, text: `${formatPrecheck(saved.report, saved.path)}\n${stagedText(staged)}`, exitCode: saved.report.passed ? 0 : 1 };
+      const signedText = signed ? `\n  signed: ${relative(process.cwd(), signed.path) || signed.path}` : '';
+      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path, staged, ...(signed ? { signature: signed.signature, signature_path: signed.path } : {}) }, text: `${formatPrecheck(saved.report, saved.path)}${signedText}\n${stagedText(staged)}`, exitCode: saved.report.passed ? 0 : 1 };
     },
   },
   canary: {

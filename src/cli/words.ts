@@ -10,8 +10,9 @@ export function wordError(err: QraftError): string {
     if (refusal.kind === 'approval') {
       const reasons = refusal.reasons.map((reason) => reason.message.replace(/\.$/, '')).join('; ');
       const moved = refusal.reasons.some((reason) => reason.code === 'prices_missing') ? '; give the price file\'s new location with --prices' : '';
+      const unsigned = refusal.reasons.some((reason) => reason.code === 'evidence_unsigned' || reason.code === 'evidence_signer') ? '; run the precheck again with --sign-key KEY of an evidence signer, then propose' : '';
       const how = refusal.overridable ? ' (override with --force and a --note)' : '';
-      return `Approval refused: ${reasons}${moved}${how}.`;
+      return `Approval refused: ${reasons}${moved}${unsigned}${how}.`;
     }
     if (refusal.kind === 'signature' && refusal.reasons.some((reason) => reason.code === 'signature_required')) {
       return `${err.message.replace(/\.$/, '')}: sign it with --sign-key KEY (a key approval.allowed_signers lists for the actor), or set git's user.signingkey with gpg.format ssh; --force never overrides this.`;

@@ -11,7 +11,7 @@ import type { HistoryEntry } from '../../src/core/release/deploy/schemas';
 import { signMessage } from '../../src/core/release/signing';
 import { openWorkspace } from '../../src/core/release/workspace';
 import { deploymentNodes } from '../../src/views/models/deployment';
-import { type CliRun, cleanupTempDirs, readJson, runCli, snapshot, tempDir, ungatedWorkspace, writeJson } from '../support/fixtures';
+import { type CliRun, cleanupTempDirs, exampleWorkspace, readJson, runCli, snapshot, tempDir, ungatedWorkspace, writeJson } from '../support/fixtures';
 
 type Json = Record<string, any>;
 
@@ -219,27 +219,37 @@ describe('the audit trail (issue 13)', function () {
     assert.deepEqual(readdirSync(join(outside, 'stable', c)), []);
   });
 
-  it('6: a publish that fails (disk full) leaves no stable manifest; a stale one is never reused', function () {
-    if (process.getuid?.() !== 0) this.skip(); // needs a small tmpfs to fill up
+  it('6: a publish that fails (disk full, or HISTORY refused by the file system) leaves no stable manifest; a stale one is never reused', function () {
+    if (process.getuid?.() !== 0) this.skip(); // needs a small tmpfs to fill up, and chattr
     const { ws, c } = releasedWorkspace();
+    const stableC = join(poolDir(ws), 'stable', c);
     const saved = tempDir('qraft-deploy-copy-');
     cpSync(deployDir(ws), saved, { recursive: true });
     if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', deployDir(ws)]).status !== 0) this.skip(); // no tmpfs mounts here
     try {
       cpSync(saved, deployDir(ws), { recursive: true });
-      // Fill the file system, then free two pages: the lock's owner file and the journal fit, HISTORY does not.
+      // Fill the file system, then free one page: the deploy files cannot all be written.
       const filler = join(deployDir(ws), 'filler');
       spawnSync('sh', ['-c', `cat /dev/zero > ${filler} 2>/dev/null; true`]);
-      truncateSync(filler, readFileSync(filler).length - 8192);
-      expectFailure(ws, ['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob'], 2, /^qraft: Cannot write .*deploy\/(HISTORY|CURRENT)\.json: no space left on device\.$/);
-      assert.ok(!existsSync(join(poolDir(ws), 'stable', c)), 'the failed publish left its stable manifest behind');
-      rmSync(filler);
+      truncateSync(filler, readFileSync(filler).length - 4096);
+      expectFailure(ws, ['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob'], 2, /^qraft: Cannot (write|lock) .*deploy.*: no space left on device\.$/);
+      assert.ok(!existsSync(stableC), 'the failed publish left its stable manifest behind');
     } finally {
       spawnSync('umount', [deployDir(ws)]);
     }
+    // HISTORY.json cannot be replaced (immutable): the stable manifest, written before it, is removed again.
+    if (spawnSync('chattr', ['+i', historyPath(ws)]).status === 0) {
+      try {
+        expectFailure(ws, ['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob'], 2, /^qraft: Cannot write .*deploy\/HISTORY\.json: operation not permitted\.$/);
+        assert.ok(!existsSync(stableC), 'the failed publish left its stable manifest behind');
+        assert.ok(!existsSync(join(deployDir(ws), '.pending.json')));
+      } finally {
+        spawnSync('chattr', ['-i', historyPath(ws)]);
+      }
+    }
     // A stable manifest no HISTORY entry committed to (what a failed publish of an older version
     // left) is not the approval: the publish writes its own.
-    mkdirSync(join(poolDir(ws), 'stable', c), { recursive: true });
+    mkdirSync(stableC, { recursive: true });
     const candidate = readJson<Json>(join(poolDir(ws), 'candidates', c, 'manifest.json'));
     writeJson(join(poolDir(ws), 'stable', c, 'manifest.json'), { ...candidate, kind: 'qraft.stable', approved_by: 'mallory', note: 'stale', ts: '2020-01-01T00:00:00.000Z' });
     const published = json(ws, ['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob', '--note', 'fresh']);
@@ -286,20 +296,26 @@ describe('the audit trail (issue 13)', function () {
     assert.ok(!existsSync(lock));
   });
 
-  it('10: temp files left by writers killed mid-write are removed by the next writer', async () => {
-    const { ws, a, c } = releasedWorkspace();
-    // A writer killed after writing its temp files (and the stable manifest) but before renaming.
-    const killed = run(ws, ['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob'], { QRAFT_FAILPOINT: 'deploy:after-temps' });
-    assert.equal(killed.code, null);
-    // and what an older writer (write-file-atomic) would have left
+  it('10: temp files left by writers killed mid-write are removed by the next writer', () => {
+    const { ws, a, b, c } = releasedWorkspace();
+    const temps = () => readdirSync(deployDir(ws)).filter((name) => /\.json\.\d+$/.test(name));
+    // What writers killed between writing a temp file and renaming it leave (write-file-atomic names them so too).
     writeFileSync(join(deployDir(ws), 'HISTORY.json.3735928559'), '[');
     writeFileSync(join(deployDir(ws), 'CURRENT.json.12345'), '{');
-    const temps = () => readdirSync(deployDir(ws)).filter((name) => /\.json\.\d+$/.test(name));
-    assert.ok(temps().length >= 4, temps().join());
+    writeFileSync(join(deployDir(ws), '.pending.json.777'), '{');
     // Readers leave them (they write nothing) and are not confused by them.
     ok(ws, ['deploy', 'verify']);
+    assert.equal(temps().length, 3);
     const rolled = json(ws, ['deploy', 'rollback', '--approver', 'carol']);
     assert.equal(rolled.current.manifest_hash, a);
+    assert.deepEqual(temps(), []);
+    // A real kill -9 after the temp files (and the stable manifest) were written, before any rename.
+    const killed = run(ws, ['deploy', 'approve-and-publish', '--hash', c, '--approver', 'bob'], { QRAFT_FAILPOINT: 'deploy:after-temps' });
+    assert.equal(killed.code, null, killed.stderr);
+    assert.equal(temps().length, 2, temps().join());
+    assert.ok(existsSync(join(deployDir(ws), '.pending.json')));
+    assert.equal(json(ws, ['deploy', 'current']).manifest_hash, a);
+    json(ws, ['deploy', 'approve-and-publish', '--hash', b, '--approver', 'bob']);
     assert.deepEqual(temps(), []);
     assert.ok(!existsSync(join(deployDir(ws), '.pending.json')));
     // The killed publish never reached HISTORY: the stable manifest it wrote went with it.
@@ -410,6 +426,32 @@ describe('the audit trail (issue 13)', function () {
       const published = json(ws, ['deploy', 'approve-and-publish', '--hash', a, '--approver', 'alice'], { GIT_CONFIG_GLOBAL: gitconfig });
       assert.ok(published.entry.signature);
       assert.deepEqual(json(ws, ['deploy', 'verify']).signatures, { signed: 1, verified: 1 });
+    });
+
+    it('evidence_signers: only a precheck signed by a listed principal counts (precheck --sign-key)', () => {
+      const ws = exampleWorkspace();
+      writeFileSync(join(ws, 'allowed_signers'), `alice ${alice.pub}\nci ${bob.pub}\n`);
+      writeJson(join(ws, 'qraft.config.json'), { approval: { allowed_signers: 'allowed_signers', evidence_signers: ['ci'] } });
+      const precheck = ['deploy', 'precheck', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv', '--engine', 'builtin'];
+      const proposeAgain = () => json(ws, ['deploy', 'propose', '--payload', 'strategy.json', '--metadata', 'metadata.json']).manifest_hash as string;
+      json(ws, precheck);
+      const hash = proposeAgain();
+      const approve = ['deploy', 'approve-and-publish', '--hash', hash, '--approver', 'alice'];
+      expectFailure(ws, approve, 1, /^qraft: Approval refused: the precheck report [0-9a-f]{12} is not signed, and the policy counts only prechecks signed by ci; run the precheck again with --sign-key KEY of an evidence signer, then propose\.$/);
+      expectFailure(ws, [...approve, '--force', '--note', 'trust me'], 1, /is not signed, and the policy counts only prechecks signed by ci/);
+      // Signed, but by alice, who is not an evidence signer.
+      const byAlice = json(ws, [...precheck, '--sign-key', alice.key]);
+      assert.ok(existsSync(byAlice.signature_path));
+      proposeAgain();
+      expectFailure(ws, approve, 1, /is not signed by ci: it is signed by alice, not by the evidence signer ci/);
+      // Signed by CI's key: it counts.
+      json(ws, [...precheck, '--sign-key', bob.key]);
+      assert.equal(proposeAgain(), hash);
+      assert.equal(readdirSync(join(poolDir(ws), 'candidates', hash, 'evidence-signatures')).length, 2);
+      const published = json(ws, approve);
+      assert.equal(published.current.manifest_hash, hash);
+      assert.equal(published.entry.evidence.length, 3);
+      assert.equal(json(ws, ['deploy', 'verify']).ok, true);
     });
 
     it('the Deployment tree shows a verified or unverified badge on signed entries', async () => {

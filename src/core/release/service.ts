@@ -5,6 +5,7 @@ import { DeployStore, type DeployWrite, type PrepareWrite, type SignEntry, type 
 import { type StackItem, entryHash, rollbackTarget } from './deploy/history';
 import { type Commitments, type CurrentRecord, type HistoryEntry, type PendingWrite, commitmentsOf } from './deploy/schemas';
 import { InputError, type RefusalReason, RefusedError } from '../shared/errors';
+import { readTextIfExists, writeFileAtomicSync } from '../shared/files';
 import { isFullHash, parseHashArgument, resolveHashPrefix, sha256Hex, strategyHash } from '../shared/hashing';
 import { readJsonFile, validate } from '../shared/json';
 import { shortHash } from '../shared/labels';
@@ -21,6 +22,8 @@ export interface ReleasePolicy {
   requireSignatures: boolean;
   /** A git-style allowed-signers file (absolute path): every signature is checked against it. */
   allowedSigners?: string;
+  /** Principals whose signed precheck reports count as evidence; empty: any precheck report counts. */
+  evidenceSigners: string[];
 }
 
 export interface ReleaseOptions {
@@ -89,6 +92,11 @@ export const DEFAULT_DEPLOY_DIR = join('artifacts', 'deploy');
  */
 const signatureCache = new Map<string, EntrySignature>();
 
+/** Where a saved report's signature is kept: beside it, `<report file>.sig` (not a report name, so report listings skip it). */
+function reportSignaturePath(reportPath: string): string {
+  return `${reportPath}.sig`;
+}
+
 function allowedSignersStamp(path: string | undefined): string {
   if (!path) return '';
   try {
@@ -115,7 +123,7 @@ export class ReleaseService {
     this.deploy = new DeployStore(options.deployDir, now, { onAbandoned: (pending, history) => this.removeAbandonedStable(pending, history) });
     this.reportsDir = options.reportsDir;
     this.gates = typeof options.gates === 'function' ? options.gates(this.pool) : (options.gates ?? []);
-    this.policy = { forbidSelfApproval: false, requireSignatures: false, ...options.policy };
+    this.policy = { forbidSelfApproval: false, requireSignatures: false, evidenceSigners: [], ...options.policy };
   }
 
   /**
@@ -123,7 +131,48 @@ export class ReleaseService {
    * for the payload's own hash are copied into the candidate as its evidence.
    */
   propose(payload: unknown, metadata: unknown): ProposeResult {
-    return this.pool.propose(payload, metadata, this.evidenceFor(payload));
+    const evidence = this.evidenceFor(payload);
+    const signatures = new Map<string, string>();
+    for (const saved of evidence) {
+      const signature = readTextIfExists(reportSignaturePath(saved.path));
+      if (signature) signatures.set(saved.report_hash, signature);
+    }
+    return this.pool.propose(payload, metadata, evidence, signatures);
+  }
+
+  /**
+   * Signs a saved report (`ssh-keygen -Y sign` over its report hash) beside it, as
+   * `<report file>.sig`; propose carries the signature into the candidate with the report.
+   */
+  signReport(saved: SavedReport, key: string): { signature: string; path: string } {
+    const signature = signMessage(key, saved.report_hash);
+    const path = reportSignaturePath(saved.path);
+    writeFileAtomicSync(path, `${signature}\n`);
+    return { signature, path };
+  }
+
+  /**
+   * With `evidence_signers`, the precheck the approval judges (the candidate's newest) must carry a
+   * signature that `allowed_signers` lists for one of them. Identity: never overridable.
+   */
+  private evidenceSignerReasons(hash: string): RefusalReason[] {
+    const signers = this.policy.evidenceSigners;
+    if (signers.length === 0) return [];
+    const prechecks = this.pool.evidence(hash).reports.filter((saved) => saved.report.kind === 'qraft.precheck');
+    const newest = prechecks.reduce<SavedReport | undefined>((best, saved) => (!best || saved.report.created_at > best.report.created_at ? saved : best), undefined);
+    if (!newest) return [];
+    const reason = (code: string, message: string): RefusalReason => ({ code, message, overridable: false });
+    const label = `the precheck report ${shortHash(newest.report_hash)}`;
+    if (!this.policy.allowedSigners) return [reason('signers_unconfigured', `the approval policy names evidence signers, but no allowed-signers file is configured to check ${label} against`)];
+    const signature = this.pool.evidenceSignature(hash, newest.report_hash);
+    if (!signature) return [reason('evidence_unsigned', `${label} is not signed, and the policy counts only prechecks signed by ${signers.join(', ')}`)];
+    let why = '';
+    for (const principal of signers) {
+      const check = checkSignature({ message: newest.report_hash, signature, principal, allowedSigners: this.policy.allowedSigners, role: 'the evidence signer' });
+      if (check.ok) return [];
+      why = check.reason;
+    }
+    return [reason('evidence_signer', `${label} is not signed by ${signers.join(' or ')}: ${why}`)];
   }
 
   private evidenceFor(payload: unknown): SavedReport[] {
@@ -173,6 +222,7 @@ export class ReleaseService {
     if (this.policy.forbidSelfApproval && samePerson(approver, candidate.manifest.proposed_by)) {
       reasons.push({ code: 'self_approval', message: `${shortHash(hash)} was proposed by ${candidate.manifest.proposed_by}, so ${approver} may not approve it too (self-approval is forbidden by policy)`, overridable: true });
     }
+    reasons.push(...this.evidenceSignerReasons(hash));
     for (const gate of this.gates) reasons.push(...(await gate.check(candidate, context)));
     if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
     const overridden = [...new Set(reasons.map((reason) => reason.code))];

@@ -86,9 +86,9 @@ function lastLine(text: string): string {
 /**
  * Checks `signature` over `message`: that it is a signature of exactly this message in the
  * qraft-release namespace, and (with `allowedSigners`) that its key is listed there for
- * `principal`. Without an allowed-signers file only the first can be checked (`unchecked`).
+ * `principal` (named in a reason as `role principal`, "its actor" by default). Without an allowed-signers file only the first can be checked (`unchecked`).
  */
-export function checkSignature(options: { message: string; signature: string; principal: string; allowedSigners?: string }): SignatureCheck {
+export function checkSignature(options: { message: string; signature: string; principal: string; allowedSigners?: string; role?: string }): SignatureCheck {
   return withTemp((dir) => {
     const sigPath = join(dir, 'entry.sig');
     writeFileSync(sigPath, `${options.signature.trim()}\n`);
@@ -102,7 +102,7 @@ export function checkSignature(options: { message: string; signature: string; pr
     const found = sshKeygen(['-Y', 'find-principals', '-f', options.allowedSigners, '-s', sigPath]);
     const principals = found.status === 0 ? found.stdout.split('\n').map((line) => line.trim()).filter(Boolean) : [];
     if (principals.length === 0) return { ok: false, code: 'unknown_key', reason: `it is signed by a key that is not in ${options.allowedSigners}` };
-    return { ok: false, code: 'wrong_principal', reason: `it is signed by ${principals.join(', ')}, not by its actor ${options.principal}` };
+    return { ok: false, code: 'wrong_principal', reason: `it is signed by ${principals.join(', ')}, not by ${options.role ?? 'its actor'} ${options.principal}` };
   });
 }
 

@@ -48,6 +48,7 @@ export function openWorkspace(options: WorkspaceOptions): QraftWorkspace {
     policy: {
       forbidSelfApproval: config.approval.forbid_self_approval,
       requireSignatures: config.approval.require_signatures,
+      evidenceSigners: config.approval.evidence_signers,
       // Relative to the config file's folder, else to the workspace root.
       ...(config.approval.allowed_signers ? { allowedSigners: expandPath(config.approval.allowed_signers, path ? dirname(path) : root) } : {}),
     },

@@ -101,7 +101,7 @@ export interface StableFiles {
   manifest: string;
 }
 
-const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json', evidence: 'evidence' } as const;
+const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json', evidence: 'evidence', evidenceSignatures: 'evidence-signatures' } as const;
 const STABLE_FILE_NAMES = { manifest: 'manifest.json' } as const;
 
 export interface PoolListing {
@@ -180,7 +180,7 @@ export class StrategyPool {
    * Puts a proposal in the pool with the reports found for its payload as evidence. Proposing the
    * same payload and metadata again returns the same candidate and adds any newer evidence.
    */
-  propose(payloadInput: unknown, metadataInput: unknown, evidence: readonly SavedReport[] = []): ProposeResult {
+  propose(payloadInput: unknown, metadataInput: unknown, evidence: readonly SavedReport[] = [], signatures: ReadonlyMap<string, string> = new Map()): ProposeResult {
     const payload = validate(PayloadSchema, payloadInput, 'payload');
     const carried = EVIDENCE_KEYS.find((key) => typeof metadataInput === 'object' && metadataInput !== null && key in metadataInput);
     if (carried) throw new InputError(`metadata carries "${carried}": evidence is never taken from metadata; propose attaches the reports saved for the payload itself.`);
@@ -191,9 +191,19 @@ export class StrategyPool {
     if (foreign) throw new InputError(`The report ${foreign.path} is for another strategy than the payload.`);
     const attached = evidence.map((saved) => ({ kind: saved.report.kind, report_hash: saved.report_hash, passed: saved.report.kind === 'qraft.precheck' ? saved.report.passed : saved.report.verdict }));
     const dir = this.candidateFiles(hash).dir;
+    const attachSignatures = (candidateDir: string) => {
+      for (const saved of evidence) {
+        const signature = signatures.get(saved.report_hash);
+        if (!signature) continue;
+        const folder = join(candidateDir, CANDIDATE_FILE_NAMES.evidenceSignatures);
+        ensureDir(folder);
+        writeStoreFileSync(join(folder, `${saved.report_hash}.sig`), `${signature.trim()}\n`);
+      }
+    };
     if (this.hasCandidate(hash)) {
       const existing = this.candidate(hash);
       for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
+      attachSignatures(dir);
       return { manifest_hash: hash, created: false, manifest: existing.manifest, dir, evidence: attached };
     }
     const manifest: CandidateManifest = {
@@ -214,9 +224,13 @@ export class StrategyPool {
       },
       (temp) => {
         for (const saved of evidence) saveReport(join(temp, CANDIDATE_FILE_NAMES.evidence), saved.report);
+        attachSignatures(temp);
       },
     );
-    if (!created) for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
+    if (!created) {
+      for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
+      attachSignatures(dir);
+    }
     return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest, dir, evidence: attached };
   }
 
@@ -363,6 +377,15 @@ export class StrategyPool {
       }
     }
     return found;
+  }
+
+  /**
+   * The signature (`ssh-keygen -Y sign`, over the report hash) that came with an evidence report:
+   * `candidates/<hash>/evidence-signatures/<report_hash>.sig`, or undefined.
+   */
+  evidenceSignature(hash: string, reportHash: string): string | undefined {
+    if (!isFullHash(reportHash)) return undefined;
+    return readStoreBytesIfExists(join(this.candidateFiles(hash).dir, CANDIDATE_FILE_NAMES.evidenceSignatures, `${reportHash}.sig`), this.root)?.toString('utf8');
   }
 
   /** The bytes of the stable manifest an approval would write (what HISTORY then commits to). */
