@@ -140,7 +140,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     const report = await target.release.verify();
     const text = formatVerify(report);
     logBlock(log, 'Verify', text);
-    if (report.ok) void vscode.window.showInformationMessage(text);
+    if (report.ok) void vscode.window.showInformationMessage(`${text.split('\n')[0]}${report.head ? ` Head ${shortHash(report.head)}.` : ''}`);
     else void vscode.window.showErrorMessage(`${text.split('\n')[0]} See the "Qraft Release" output.`);
   });
 }

@@ -355,7 +355,9 @@ export class DeployStore {
       try {
         raw[name] = readStoreTextIfExists(join(this.dir, name));
       } catch (err) {
-        raw[name] = { error: (err as Error).message.replace(/\.$/, '') };
+        // A symbolic link is a fault of the store (refused, exit 1); an unreadable path is bad input (exit 2).
+        if (!(err instanceof RefusedError)) throw err;
+        raw[name] = { error: err.message.replace(/\.$/, '') };
       }
     }
     return raw;
