@@ -51,6 +51,7 @@ function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand
     end: isoDate(options, 'end'),
     config: workspace.config,
     reportsDir: workspace.reportsDir,
+    workspaceRoot: workspace.root,
   };
 }
 
