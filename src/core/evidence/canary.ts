@@ -148,12 +148,13 @@ export function judgeCanary(candidate: Metrics, baseline: { metrics: Metrics; st
     },
   ];
   const score = Math.round((100 * checks.reduce((sum, check) => sum + check.score, 0)) / checks.length);
-  for (const check of checks) if (check.score < 1) reasons.push(`${check.name.replace('_', ' ')}: ${check.detail}`);
   let verdict: CanaryVerdict = score >= config.pass_score ? 'pass' : score >= config.marginal_score ? 'marginal' : 'fail';
   if (overLimit) verdict = 'fail';
   else if (nearLimit && verdict === 'pass') verdict = 'marginal';
-  if (verdict === 'pass' && reasons.length === 0) reasons.push(`score ${score}: every check against CURRENT passes`);
-  else reasons.unshift(`score ${score} of 100 (pass from ${config.pass_score}, marginal from ${config.marginal_score})`);
+  // The limits first (they decide alone when crossed), then the score and the checks that fell short.
+  const shortfalls = checks.filter((check) => check.score < 1).map((check) => `${check.name.replace('_', ' ')}: ${check.detail}`);
+  if (verdict === 'pass' && reasons.length === 0 && shortfalls.length === 0) reasons.push(`score ${score}: every check against CURRENT passes`);
+  else reasons.push(`score ${score} of 100 (pass from ${config.pass_score}, marginal from ${config.marginal_score})`, ...shortfalls);
   return { verdict, reasons, score, checks };
 }
 
