@@ -3,13 +3,24 @@
  * allocating an object each. quantity is signed: + bought, − sold.
  */
 export class FillLog {
-  bar = new Int32Array(64);
-  symbol = new Int32Array(64);
-  quantity = new Float64Array(64);
-  price = new Float64Array(64);
-  commission = new Float64Array(64);
-  slippage = new Float64Array(64);
+  bar: Int32Array;
+  symbol: Int32Array;
+  quantity: Float64Array;
+  price: Float64Array;
+  commission: Float64Array;
+  slippage: Float64Array;
   length = 0;
+
+  /** `capacity`: the fills expected (an engine that can bound them allocates once, never grows). */
+  constructor(capacity = 64) {
+    const size = Math.max(16, Math.ceil(capacity));
+    this.bar = new Int32Array(size);
+    this.symbol = new Int32Array(size);
+    this.quantity = new Float64Array(size);
+    this.price = new Float64Array(size);
+    this.commission = new Float64Array(size);
+    this.slippage = new Float64Array(size);
+  }
 
   push(bar: number, symbol: number, quantity: number, price: number, commission: number, slippage: number): void {
     if (this.length === this.bar.length) this.grow();

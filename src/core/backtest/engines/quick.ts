@@ -61,6 +61,28 @@ function sortBuys(count: number, order: Int32Array, value: Float64Array): void {
 }
 
 /**
+ * An upper bound on the orders of a run: every symbol on a full rebalance, else the symbols whose
+ * target changed. Column by column (the weights are stored per symbol), so it is one cheap pass.
+ */
+function orderBound(weights: Float64Array[], flags: Uint8Array, lag: number, bars: number, symbols: number): number {
+  let full = 0;
+  for (let bar = lag; bar < bars; bar += 1) if (flags[bar - lag] === REBALANCE_ALL) full += 1;
+  let count = full * symbols;
+  const last = bars - lag;
+  for (let symbol = 0; symbol < symbols; symbol += 1) {
+    const column = weights[symbol];
+    let previous = 0;
+    for (let signalBar = 0; signalBar < last; signalBar += 1) {
+      const weight = column[signalBar];
+      const flag = flags[signalBar];
+      if (flag !== 0 && flag !== REBALANCE_ALL && weight !== previous) count += 1;
+      previous = weight;
+    }
+  }
+  return count;
+}
+
+/**
  * The vectorized engine, with vectorbt's `Portfolio.from_orders(size_type='targetpercent')`
  * semantics (cash shared across symbols, `call_seq='auto'`): fractional quantities, fill price ×
  * (1 ± slippage), commission = bps × notional at that price. On a bar where orders are due, equity
@@ -93,7 +115,9 @@ export function runQuick(input: EngineInput): EngineRun {
   const buyValue = new Float64Array(symbols);
   const slip = costs.slippage_bps / 1e4;
   const commissionRate = costs.commission_bps / 1e4;
-  const fills = new FillLog();
+  // At most one fill per order: counting the orders first lets the log be allocated once (growing
+  // it by doubling was a third of the dense case's time).
+  const fills = new FillLog(orderBound(weights, flags, lag, bars, symbols));
   let cash = input.cash;
 
   for (let bar = lag; bar < bars; bar += 1) {
