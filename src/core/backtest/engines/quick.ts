@@ -1,4 +1,4 @@
-import { REBALANCE_ALL } from '../signals/types';
+import { REBALANCE_ALL, type TargetWeights } from '../signals/types';
 import { QRAFT_VERSION } from '../../shared/version';
 import { FillLog } from './fills';
 import type { Engine, EngineInput, EngineRun } from './types';
@@ -61,25 +61,52 @@ function sortBuys(count: number, order: Int32Array, value: Float64Array): void {
 }
 
 /**
- * An upper bound on the orders of a run: every symbol on a full rebalance, else the symbols whose
- * target changed. Column by column (the weights are stored per symbol), so it is one cheap pass.
+ * The (signal bar, symbol) pairs where an order is due, grouped by signal bar (CSR: the symbols of
+ * bar b are symbol[start[b] .. start[b + 1]), ascending): every symbol on a full rebalance, else
+ * those whose target changed from the bar before. Built column by column (weights are stored per
+ * symbol) and kept per targets object: the cost gate runs the same targets at many cost levels.
+ * Targets are not changed once computed.
  */
-function orderBound(weights: Float64Array[], flags: Uint8Array, lag: number, bars: number, symbols: number): number {
-  let full = 0;
-  for (let bar = lag; bar < bars; bar += 1) if (flags[bar - lag] === REBALANCE_ALL) full += 1;
-  let count = full * symbols;
-  const last = bars - lag;
+interface DueOrders {
+  start: Int32Array;
+  symbol: Int32Array;
+}
+
+const dueCache = new WeakMap<TargetWeights, DueOrders>();
+
+function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
+  const cached = dueCache.get(targets);
+  if (cached && cached.start.length === targets.rebalance.length + 1) return cached;
+  const flags = targets.rebalance;
+  const weights = targets.weights;
+  const bars = flags.length;
+  const start = new Int32Array(bars + 1);
   for (let symbol = 0; symbol < symbols; symbol += 1) {
     const column = weights[symbol];
     let previous = 0;
-    for (let signalBar = 0; signalBar < last; signalBar += 1) {
-      const weight = column[signalBar];
-      const flag = flags[signalBar];
-      if (flag !== 0 && flag !== REBALANCE_ALL && weight !== previous) count += 1;
+    for (let bar = 0; bar < bars; bar += 1) {
+      const weight = column[bar];
+      const flag = flags[bar];
+      if (flag === REBALANCE_ALL || (flag !== 0 && weight !== previous)) start[bar + 1] += 1;
       previous = weight;
     }
   }
-  return count;
+  for (let bar = 0; bar < bars; bar += 1) start[bar + 1] += start[bar];
+  const cursor = start.slice(0, bars);
+  const symbol = new Int32Array(start[bars]);
+  for (let s = 0; s < symbols; s += 1) {
+    const column = weights[s];
+    let previous = 0;
+    for (let bar = 0; bar < bars; bar += 1) {
+      const weight = column[bar];
+      const flag = flags[bar];
+      if (flag === REBALANCE_ALL || (flag !== 0 && weight !== previous)) symbol[cursor[bar]++] = s;
+      previous = weight;
+    }
+  }
+  const due = { start, symbol };
+  dueCache.set(targets, due);
+  return due;
 }
 
 /**
@@ -115,9 +142,12 @@ export function runQuick(input: EngineInput): EngineRun {
   const buyValue = new Float64Array(symbols);
   const slip = costs.slippage_bps / 1e4;
   const commissionRate = costs.commission_bps / 1e4;
-  // At most one fill per order: counting the orders first lets the log be allocated once (growing
-  // it by doubling was a third of the dense case's time).
-  const fills = new FillLog(orderBound(weights, flags, lag, bars, symbols));
+  // The orders due, found once per targets; at most one fill each, so the log is allocated once
+  // (growing it by doubling was a third of the dense case's time).
+  const due = dueOrders(targets, symbols);
+  const dueStart = due.start;
+  const dueSymbol = due.symbol;
+  const fills = new FillLog(dueStart[Math.max(0, bars - lag)]);
   let cash = input.cash;
 
   for (let bar = lag; bar < bars; bar += 1) {
@@ -132,11 +162,10 @@ export function runQuick(input: EngineInput): EngineRun {
     const tolerance = EPSILON * Math.max(1, Math.abs(equity));
     let buys = 0;
     let buyCost = 0;
-    for (let symbol = 0; symbol < symbols; symbol += 1) {
-      const column = weights[symbol];
-      const weight = column[signalBar];
-      // targetChanged() inlined: calling it here halves this loop's throughput (npm run bench).
-      if (flag !== REBALANCE_ALL && weight === (signalBar > 0 ? column[signalBar - 1] : 0)) continue;
+    // Only the symbols with an order due (see dueOrders), in universe order.
+    for (let k = dueStart[signalBar], end = dueStart[signalBar + 1]; k < end; k += 1) {
+      const symbol = dueSymbol[k];
+      const weight = weights[symbol][signalBar];
       const price = prices[symbol][bar];
       const target = (weight * equity) / price;
       const delta = target - position[symbol];

@@ -86,13 +86,24 @@ export async function costSensitivityGate(
 ): Promise<GateResult> {
   const { variants, skipped, source } = parameterVariants(strategy);
   const n = topCount(variants.length);
-  const targets = variants.map((variant) => computeTargets(variant.strategy, { frame, ...files }));
-  const rankings: Ranking[] = [];
-  for (const multiplier of config.multipliers) {
-    const sharpe: Record<string, number> = {};
-    for (let index = 0; index < variants.length; index += 1) {
-      sharpe[variants[index].label] = await sharpeAtCost(variants[index].strategy, frame, targets[index], cash, multiplier);
+  // The strategy itself (the grid holds it when its parameters are on the grid): its targets are kept for the break-even.
+  const own = variants.findIndex((variant) => JSON.stringify(variant.strategy.signal) === JSON.stringify(strategy.signal));
+  let ownTargets: TargetWeights | undefined;
+  // One variant's targets at a time (each is symbols × bars doubles), run at every cost level, then dropped.
+  const sharpes: Record<string, number>[] = config.multipliers.map(() => ({}));
+  for (let index = 0; index < variants.length; index += 1) {
+    const targets = computeTargets(variants[index].strategy, { frame, ...files });
+    if (index === own) ownTargets = targets;
+    for (let level = 0; level < config.multipliers.length; level += 1) {
+      sharpes[level][variants[index].label] = await sharpeAtCost(variants[index].strategy, frame, targets, cash, config.multipliers[level]);
     }
+  }
+  const rankings: Ranking[] = [];
+  for (let level = 0; level < config.multipliers.length; level += 1) {
+    const multiplier = config.multipliers[level];
+    // The labels in variant order, as the rankings were always built.
+    const sharpe: Record<string, number> = {};
+    for (const variant of variants) sharpe[variant.label] = sharpes[level][variant.label];
     // A stable sort keeps variant order among ties, so the ranking is deterministic.
     const top = variants
       .map((variant) => variant.label)
@@ -102,8 +113,7 @@ export async function costSensitivityGate(
   }
   const { overlaps, worst, tiedTop } = topOverlaps(rankings, variants.map((variant) => variant.label), n, config.tie_tolerance);
   // The break-even of the strategy itself (the grid holds it when its parameters are on the grid).
-  const own = variants.findIndex((variant) => JSON.stringify(variant.strategy.signal) === JSON.stringify(strategy.signal));
-  const breakEven = await breakEvenCostMultiple(strategy, frame, own >= 0 ? targets[own] : computeTargets(strategy, { frame, ...files }), cash);
+  const breakEven = await breakEvenCostMultiple(strategy, frame, ownTargets ?? computeTargets(strategy, { frame, ...files }), cash);
   const breakEvenText = breakEven === null ? 'no break-even cost found' : breakEven === 0 ? 'loses before costs' : `break-even at ×${breakEven.toFixed(2)} today's costs`;
   const passed = judgeCostSensitivity(worst, config);
   return {
