@@ -170,10 +170,13 @@ export async function leakageGate(run: LeakageRun, config: GateConfig['leakage']
   }
   const leaks = truncation.filter((t) => !t.identical);
   const timing = strategy.execution.timing;
-  const pairs = earnedReturnPairs(frame, full, timing);
-  const test = correlationTest(pairs.weights, pairs.returns);
-  const delayedPairs = earnedReturnPairs(frame, delayTargets(full), timing);
-  const delayedTest = correlationTest(delayedPairs.weights, delayedPairs.returns);
+  // Each pair set (2 × symbols × bars doubles) is built, tested and let go before the next one.
+  const correlate = (targets: TargetWeights) => {
+    const pairs = earnedReturnPairs(frame, targets, timing);
+    return correlationTest(pairs.weights, pairs.returns);
+  };
+  const test = correlate(full);
+  const delayedTest = correlate(delayTargets(full));
   const baseline = run.quick.metrics.sharpe;
   // Only a strong result is put to the delay test; a weak one has no edge to lose.
   const delayed = baseline > config.delay_strong_sharpe ? (await backtest(strategy, frame, delayTargets(full), quickEngine, run.cash)).metrics.sharpe : baseline;
