@@ -1,15 +1,6 @@
 import * as vscode from 'vscode';
-import { registerStrategyCodeLenses } from './views/codeLenses';
 import type { ViewNode } from './views/models/nodes';
-import { createLog } from './views/output';
-import { registerPoolCommands } from './views/poolCommands';
-import { PythonInterpreters } from './views/python';
-import { registerReleaseCommands } from './views/releaseCommands';
-import { registerReportPanels } from './views/report/panel';
-import { registerCurrentStatus } from './views/statusBar';
-import { registerStrategyCommands } from './views/strategyCommands';
-import { registerTrees } from './views/trees';
-import { watchArtifacts } from './views/watchers';
+import type * as Views from './views/wiring';
 
 /** What activate() returns: the trees' current rows, for tests and other extensions. */
 export interface QraftApi {
@@ -17,8 +8,17 @@ export interface QraftApi {
   poolNodes(): Promise<ViewNode[]>;
 }
 
+/**
+ * The views, the core and the libraries they use, loaded on activation: requiring the bundle runs
+ * no module's top-level code (no schema is built, no library set up) until VS Code calls activate().
+ */
+function loadViews(): typeof Views {
+  return require('./views/wiring') as typeof Views;
+}
+
 /** Wires the views and commands to the core; all behaviour lives in src/core and src/views. */
 export function activate(context: vscode.ExtensionContext): QraftApi {
+  const { createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts } = loadViews();
   const log = createLog(context);
   const interpreters = new PythonInterpreters(log);
   context.subscriptions.push(interpreters);
