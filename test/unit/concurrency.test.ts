@@ -142,7 +142,7 @@ describe('concurrent writers and crashes', function () {
       const read = runCli(['deploy', 'current', '--fmt', 'json', '--deploy-dir', deployDir], root);
       assert.equal(read.code, 0, read.stderr);
       assert.equal(JSON.parse(read.stdout).manifest_hash, current);
-      assert.ok(readdirSync(deployDir).every((name) => /^(HISTORY\.json|CURRENT\.json|\.pending\.json|\.lock|.*\.json\.\d+)$/.test(name)), readdirSync(deployDir).join(','));
+      assert.ok(readdirSync(deployDir).every((name) => /^(HISTORY\.json|HISTORY\.checkpoint\.json|CURRENT\.json|\.pending\.json|\.lock|.*\.json\.\d+)$/.test(name)), readdirSync(deployDir).join(','));
     }
     const verify = runCli(['deploy', 'verify', '--deploy-dir', deployDir], root);
     assert.equal(verify.code, 0, verify.stdout);

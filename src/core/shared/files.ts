@@ -122,7 +122,7 @@ export function isTempOf(name: string, target: string): boolean {
  * fsyncs it and renames it over `path`. `prepareStoreFile` and `commitTemp` are the two halves,
  * so a writer can prepare several files and then rename them back to back.
  */
-export function writeStoreFileSync(path: string, text: string): void {
+export function writeStoreFileSync(path: string, text: string | Buffer): void {
   commitTemp(prepareStoreFile(path, text));
 }
 
@@ -131,13 +131,13 @@ export interface PreparedFile {
   temp: string;
 }
 
-export function prepareStoreFile(path: string, text: string): PreparedFile {
+export function prepareStoreFile(path: string, text: string | Buffer): PreparedFile {
   if (isSymlink(path)) throw symlinkRefusal(path);
   const temp = `${path}.${randomInt(1e9, 1e10 - 1)}`;
   let fd: number | undefined;
   try {
     fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    const data = Buffer.from(text, 'utf8');
+    const data = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     let offset = 0;
     while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
     fsyncSync(fd);

@@ -9,6 +9,7 @@ import {
   deadTemps,
   discardTemp,
   prepareStoreFile,
+  readStoreBytesIfExists,
   readStoreTextIfExists,
   removeIfExists,
   removeStoreFile,
@@ -19,6 +20,7 @@ import {
 import { parseJsonText, prettyJson, validate } from '../../shared/json';
 import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
+import { CHECKPOINT_FILE, Chain, appendedHistory, chainFromCheckpoint, historyPrefix } from './checkpoint';
 import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord, sealEntry } from './history';
 import {
   type Commitments,
@@ -38,9 +40,18 @@ const STORE_FILES = [CURRENT_FILE, HISTORY_FILE, PENDING_FILE] as const;
 
 /** The deploy dir as read and checked: every command starts from this. */
 export interface DeployState {
-  history: HistoryEntry[];
+  /** Every entry (parsed when first asked for: a write needs only the chain's head and stack). */
+  readonly history: HistoryEntry[];
   stack: StackItem[];
   current: CurrentRecord | null;
+  /** The number of entries. */
+  length: number;
+  /** The last entry. */
+  head: HistoryEntry | undefined;
+  /** The entry with this seq, when a write may need it (the last, each version's latest publish, each stack item's publish). */
+  entry(seq: number): HistoryEntry | undefined;
+  /** The latest publish of a version. */
+  lastPublish(hash: string): HistoryEntry | undefined;
 }
 
 export interface VerifyReport {
@@ -117,16 +128,27 @@ export interface DeployStoreOptions {
 
 /** Raw files, each parsed and validated, or the sentence saying why it could not be. */
 interface LoadedFiles {
-  history: HistoryEntry[];
+  /** Parsed on first use when `chain` came from the checkpoint. */
+  readonly history: HistoryEntry[];
   current: CurrentRecord | null;
   pending: PendingWrite | null;
   problems: string[];
+  /** HISTORY's bytes as read. */
+  historyBytes?: Buffer;
+  /** The verified chain, when the checkpoint matched HISTORY (the prefix it vouches for, and a tail that extends it). */
+  chain?: Chain;
 }
 
 /** How CURRENT.json relates to the replay: equal, or exactly one committed entry behind. */
 type Agreement = 'agrees' | 'lags' | 'disagrees';
 
-type RawFiles = Record<(typeof STORE_FILES)[number], string | undefined | { error: string }>;
+type RawFiles = Record<(typeof STORE_FILES)[number], Buffer | undefined | { error: string }>;
+
+function sameRaw(a: RawFiles[keyof RawFiles], b: RawFiles[keyof RawFiles]): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  return a.error === b.error;
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -168,13 +190,13 @@ export class DeployStore {
   }
 
   /** verify's report and the entries it read (as parsed, even when they fail verification). */
-  async inspect(): Promise<{ report: VerifyReport; history: HistoryEntry[] }> {
+  async inspect(): Promise<{ report: VerifyReport; history: HistoryEntry[]; chain?: Chain }> {
     const files = await this.snapshot();
-    const { stack, problems } = replay(files.history);
+    const { stack, problems } = files.chain ? { stack: files.chain.stack, problems: [] as string[] } : replay(files.history);
     problems.unshift(...files.problems);
     const notes: string[] = [];
-    const derived = deriveCurrent(files.history, stack);
-    const last = files.history.at(-1);
+    const derived = files.chain ? files.chain.currentRecord() : deriveCurrent(files.history, stack);
+    const last = files.chain ? files.chain.last : files.history.at(-1);
     if (files.problems.length === 0) {
       const agreement = this.agreement(files, derived);
       if (agreement === 'disagrees') problems.push(this.disagreement(files.current, derived));
@@ -185,7 +207,9 @@ export class DeployStore {
         notes.push(`${PENDING_FILE} names ${named}; it is not taken as proof of anything, and the next write removes it`);
       }
     }
-    return { report: { ok: problems.length === 0, entries: files.history.length, head: last?.hash ?? null, current: derived, problems, notes }, history: files.history };
+    const entries = files.chain ? files.chain.count : files.history.length;
+    const report = { ok: problems.length === 0, entries, head: last?.hash ?? null, current: derived, problems, notes };
+    return { report, get history() { return files.history; }, ...(files.chain ? { chain: files.chain } : {}) };
   }
 
   async publish(request: PublishRequest): Promise<DeployWrite> {
@@ -193,7 +217,7 @@ export class DeployStore {
       if (state.current?.manifest_hash === request.manifest_hash) {
         throw new RefusedError('already_current', `${shortHash(request.manifest_hash)} is already CURRENT; nothing to publish.`);
       }
-      const committed = [...state.history].reverse().find((entry) => entry.action === 'publish' && entry.manifest_hash === request.manifest_hash);
+      const committed = state.lastPublish(request.manifest_hash);
       return {
         fields: {
           action: 'publish',
@@ -212,7 +236,7 @@ export class DeployStore {
   async rollback(request: RollbackRequest): Promise<DeployWrite> {
     return this.append((state) => {
       const target = rollbackTarget(state.stack, request.to);
-      const committed = state.history[target.published_seq - 1];
+      const committed = state.entry(target.published_seq);
       return {
         fields: {
           action: 'rollback',
@@ -248,9 +272,9 @@ export class DeployStore {
         this.finishInterruptedWrite(files, assertHeld);
         const state = this.checkedState(files);
         const { fields, prepared, sign } = plan(state);
-        const last = state.history.at(-1);
+        const last = state.head;
         const sealed = sealEntry({
-          seq: state.history.length + 1,
+          seq: state.length + 1,
           ...fields,
           from_hash: state.current?.manifest_hash ?? null,
           ts: this.now().toISOString(),
@@ -261,8 +285,13 @@ export class DeployStore {
         });
         const signature = sign?.(sealed.hash);
         const entry: HistoryEntry = signature ? { ...sealed, signature } : sealed;
-        const history = [...state.history, entry];
-        const current = deriveCurrent(history, replay(history).stack);
+        // The new HISTORY: appended to the checkpointed bytes, or (after a full verification) the
+        // whole array written again, as before checkpoints.
+        const prefix = files.chain && files.historyBytes ? historyPrefix(files.historyBytes) : undefined;
+        const chain = files.chain ?? Chain.of(files.history);
+        const historyBytes = prefix ? appendedHistory(prefix, entry) : Buffer.from(prettyJson([...files.history, entry]), 'utf8');
+        if (!chain || !chain.advance(entry)) throw new Error('a verified history always takes the entry sealed for it');
+        const current = chain.currentRecord();
         if (!current) throw new Error('a history with entries always has a CURRENT');
 
         const pool = prepared.files;
@@ -276,7 +305,7 @@ export class DeployStore {
           );
           failpoint('deploy:after-pending');
           pool?.write();
-          temps.push(prepareStoreFile(this.historyPath, prettyJson(history)), prepareStoreFile(this.currentPath, prettyJson(current)));
+          temps.push(prepareStoreFile(this.historyPath, historyBytes), prepareStoreFile(this.currentPath, prettyJson(current)));
           failpoint('deploy:after-temps');
           assertHeld();
           commitTemp(temps[0]);
@@ -294,15 +323,43 @@ export class DeployStore {
         }
         removeStoreFile(this.pendingPath);
         syncDir(this.dir);
+        this.writeCheckpoint(chain, historyBytes);
         return { entry, current, head: entry.hash };
       },
       this.options.lock,
     );
   }
 
+  get checkpointPath(): string {
+    return join(this.dir, CHECKPOINT_FILE);
+  }
+
+  /**
+   * Records the verified chain beside HISTORY (derived data: a reader checks it against HISTORY's
+   * bytes and ignores it when they differ). Best effort: a checkpoint that cannot be written only
+   * means the next command verifies the whole chain.
+   */
+  private writeCheckpoint(chain: Chain, historyBytes: Buffer): void {
+    try {
+      const prefix = historyPrefix(historyBytes);
+      const checkpoint = prefix && chain.toCheckpoint(prefix);
+      if (checkpoint) writeStoreFileSync(this.checkpointPath, JSON.stringify(checkpoint));
+    } catch {
+      // the checkpoint is an optimisation; HISTORY and CURRENT are committed
+    }
+  }
+
+  private readCheckpoint(): string | undefined {
+    try {
+      return readStoreTextIfExists(this.checkpointPath);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Temp files of writers killed mid-write (`HISTORY.json.<n>` …): under the lock no live writer owns one. */
   private removeDeadTemps(): void {
-    for (const name of deadTemps(this.dir, STORE_FILES)) removeIfExists(join(this.dir, name));
+    for (const name of deadTemps(this.dir, [...STORE_FILES, CHECKPOINT_FILE])) removeIfExists(join(this.dir, name));
   }
 
   /**
@@ -313,11 +370,11 @@ export class DeployStore {
    */
   private finishInterruptedWrite(files: LoadedFiles, assertHeld: () => void): void {
     if (!files.pending || files.problems.length > 0) return;
-    const committed = files.history.at(-1)?.hash === files.pending.entry_hash;
+    const committed = (files.chain ? files.chain.last : files.history.at(-1))?.hash === files.pending.entry_hash;
     if (committed) {
-      const { stack, problems } = replay(files.history);
+      const { stack, problems } = files.chain ? { stack: files.chain.stack, problems: [] } : replay(files.history);
       if (problems.length > 0) return;
-      const derived = deriveCurrent(files.history, stack);
+      const derived = files.chain ? files.chain.currentRecord() : deriveCurrent(files.history, stack);
       const agreement = this.agreement(files, derived);
       if (agreement === 'disagrees') return;
       if (agreement === 'lags' && derived) {
@@ -342,7 +399,7 @@ export class DeployStore {
     for (let attempt = 0; attempt < 200; attempt += 1) {
       const first = this.rawFiles();
       const second = this.rawFiles();
-      if (STORE_FILES.every((name) => JSON.stringify(first[name]) === JSON.stringify(second[name]))) return this.parse(second);
+      if (STORE_FILES.every((name) => sameRaw(first[name], second[name]))) return this.parse(second);
       await sleep(5 + Math.random() * 20);
     }
     throw new RefusedError('busy', `${this.dir} kept changing while it was read; try again.`);
@@ -353,7 +410,7 @@ export class DeployStore {
     // The journal first and CURRENT last: the order writers change them in.
     for (const name of [PENDING_FILE, HISTORY_FILE, CURRENT_FILE] as const) {
       try {
-        raw[name] = readStoreTextIfExists(join(this.dir, name));
+        raw[name] = readStoreBytesIfExists(join(this.dir, name));
       } catch (err) {
         // A symbolic link is a fault of the store (refused, exit 1); an unreadable path is bad input (exit 2).
         if (!(err instanceof RefusedError)) throw err;
@@ -365,18 +422,39 @@ export class DeployStore {
 
   private parse(raw: RawFiles): LoadedFiles {
     const problems: string[] = [];
-    const history = this.parseFile(raw[HISTORY_FILE], this.historyPath, HistorySchema, problems) ?? [];
+    const bytes = raw[HISTORY_FILE];
+    const historyBytes = Buffer.isBuffer(bytes) ? bytes : undefined;
+    const chain = historyBytes ? chainFromCheckpoint(this.readCheckpoint(), historyBytes) : undefined;
+    if (!chain) {
+      const history = this.parseFile(bytes, this.historyPath, HistorySchema, problems) ?? [];
+      const current = this.parseFile(raw[CURRENT_FILE], this.currentPath, CurrentSchema, problems) ?? null;
+      const pending = this.parseFile(raw[PENDING_FILE], this.pendingPath, PendingSchema, problems) ?? null;
+      return { history, current, pending, problems, ...(historyBytes ? { historyBytes } : {}) };
+    }
+    // The checkpoint vouched for HISTORY: its entries are parsed only when someone asks for them.
     const current = this.parseFile(raw[CURRENT_FILE], this.currentPath, CurrentSchema, problems) ?? null;
     const pending = this.parseFile(raw[PENDING_FILE], this.pendingPath, PendingSchema, problems) ?? null;
-    return { history, current, pending, problems };
+    let history: HistoryEntry[] | undefined;
+    const parseHistory = () => (history ??= this.parseFile(bytes, this.historyPath, HistorySchema, []) ?? []);
+    return {
+      get history() {
+        return parseHistory();
+      },
+      current,
+      pending,
+      problems,
+      historyBytes,
+      chain,
+    };
   }
 
-  private parseFile<T>(text: string | undefined | { error: string }, path: string, schema: import('zod').ZodType<T>, problems: string[]): T | undefined {
-    if (text === undefined) return undefined;
-    if (typeof text !== 'string') {
-      problems.push(text.error);
+  private parseFile<T>(raw: Buffer | undefined | { error: string }, path: string, schema: import('zod').ZodType<T>, problems: string[]): T | undefined {
+    if (raw === undefined) return undefined;
+    if (!Buffer.isBuffer(raw)) {
+      problems.push(raw.error);
       return undefined;
     }
+    const text = raw.toString('utf8');
     try {
       return validate(schema, parseJsonText(text, path), path);
     } catch (err) {
@@ -389,13 +467,36 @@ export class DeployStore {
     if (files.problems.length > 0) {
       throw new RefusedError('integrity', `${files.problems[0]}; refusing to read or write ${this.dir} until it is repaired.`);
     }
-    const { stack, problems } = replay(files.history);
+    const { stack, problems } = files.chain ? { stack: files.chain.stack, problems: [] } : replay(files.history);
     if (problems.length > 0) {
       throw new RefusedError('integrity', `${this.historyPath} failed verification (${problems[0]}); refusing to continue. Run \`qraft deploy verify\` for every problem.`);
     }
-    const derived = deriveCurrent(files.history, stack);
+    const derived = files.chain ? files.chain.currentRecord() : deriveCurrent(files.history, stack);
     if (this.agreement(files, derived) === 'disagrees') throw new RefusedError('integrity', this.disagreement(files.current, derived) + '; refusing to guess.');
-    return { history: files.history, stack, current: derived };
+    const chain = files.chain;
+    if (chain) {
+      return {
+        get history() {
+          return files.history;
+        },
+        stack,
+        current: derived,
+        length: chain.count,
+        head: chain.last,
+        entry: (seq) => chain.entry(seq),
+        lastPublish: (hash) => chain.lastPublish(hash),
+      };
+    }
+    const history = files.history;
+    return {
+      history,
+      stack,
+      current: derived,
+      length: history.length,
+      head: history.at(-1),
+      entry: (seq) => history[seq - 1],
+      lastPublish: (hash) => [...history].reverse().find((entry) => entry.action === 'publish' && entry.manifest_hash === hash),
+    };
   }
 
   /**
@@ -405,8 +506,9 @@ export class DeployStore {
    */
   private agreement(files: LoadedFiles, derived: CurrentRecord | null): Agreement {
     if (sameRecord(files.current, derived)) return 'agrees';
-    const last = files.history.at(-1);
+    const last = files.chain ? files.chain.last : files.history.at(-1);
     if (!files.pending || !last || files.pending.entry_hash !== last.hash) return 'disagrees';
+    if (files.chain) return sameRecord(files.current, files.chain.beforeLast) ? 'lags' : 'disagrees';
     const before = files.history.slice(0, -1);
     return sameRecord(files.current, deriveCurrent(before, replay(before).stack)) ? 'lags' : 'disagrees';
   }
