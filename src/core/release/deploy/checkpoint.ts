@@ -138,7 +138,8 @@ export class Chain {
   static fromCheckpoint(checkpoint: Checkpoint): Chain | undefined {
     const chain = new Chain();
     chain.count = checkpoint.entries;
-    chain.stack = checkpoint.stack.map((item) => ({ ...item }));
+    // As replay makes them (an absent strategy or commitments is a key holding undefined).
+    chain.stack = checkpoint.stack.map((item) => ({ manifest_hash: item.manifest_hash, approved_by: item.approved_by, note: item.note, strategy: item.strategy, published_seq: item.published_seq, commitments: item.commitments }));
     chain.beforeLast = checkpoint.before_last;
     for (const entry of checkpoint.kept) chain.kept.set(entry.seq, entry);
     chain.last = chain.kept.get(checkpoint.entries);
@@ -147,10 +148,13 @@ export class Chain {
       if (entryHash(entry) !== entry.hash) return undefined;
       if (entry.action === 'publish' && (chain.latestPublish.get(entry.manifest_hash) ?? 0) < entry.seq) chain.latestPublish.set(entry.manifest_hash, entry.seq);
     }
+    // The top of the stack is what the head entry made live.
+    const top = chain.stack.at(-1);
+    if (!top || top.manifest_hash !== chain.last.manifest_hash || (chain.last.action === 'publish' && top.published_seq !== chain.last.seq)) return undefined;
     // Every stack item's publish must be kept, and be that publish.
     for (const item of chain.stack) {
       const entry = chain.kept.get(item.published_seq);
-      if (!entry || entry.action !== 'publish' || entry.manifest_hash !== item.manifest_hash) return undefined;
+      if (!entry || entry.action !== 'publish' || entry.manifest_hash !== item.manifest_hash || entry.actor !== item.approved_by || entry.note !== item.note) return undefined;
     }
     for (const item of checkpoint.commitments) {
       const { first_seq: _first, manifest_hash, ...commitments } = item;

@@ -28,6 +28,7 @@ import {
   CurrentSchema,
   type HistoryAction,
   type HistoryEntry,
+  HistoryEntrySchema,
   HistorySchema,
   type PendingWrite,
   PendingSchema,
@@ -191,7 +192,9 @@ export class DeployStore {
 
   /** verify's report and the entries it read (as parsed, even when they fail verification). */
   async inspect(): Promise<{ report: VerifyReport; history: HistoryEntry[]; chain?: Chain }> {
-    const files = await this.snapshot();
+    // verify is the audit: it replays the whole chain, never taking the checkpoint's word for it.
+    const snapshot = await this.snapshot();
+    const files: LoadedFiles = snapshot.chain ? { history: snapshot.history, current: snapshot.current, pending: snapshot.pending, problems: snapshot.problems } : snapshot;
     const { stack, problems } = files.chain ? { stack: files.chain.stack, problems: [] as string[] } : replay(files.history);
     problems.unshift(...files.problems);
     const notes: string[] = [];
@@ -289,7 +292,9 @@ export class DeployStore {
         // whole array written again, as before checkpoints.
         const prefix = files.chain && files.historyBytes ? historyPrefix(files.historyBytes) : undefined;
         const chain = files.chain ?? Chain.of(files.history);
-        const historyBytes = prefix ? appendedHistory(prefix, entry) : Buffer.from(prettyJson([...files.history, entry]), 'utf8');
+        // Written in the schema's key order, as every later write (a full one included) writes it.
+        const ordered = HistoryEntrySchema.parse(entry);
+        const historyBytes = prefix ? appendedHistory(prefix, ordered) : Buffer.from(prettyJson([...files.history, ordered]), 'utf8');
         if (!chain || !chain.advance(entry)) throw new Error('a verified history always takes the entry sealed for it');
         const current = chain.currentRecord();
         if (!current) throw new Error('a history with entries always has a CURRENT');
@@ -463,7 +468,12 @@ export class DeployStore {
     }
   }
 
-  private checkedState(files: LoadedFiles): DeployState {
+  private checkedState(loaded: LoadedFiles): DeployState {
+    let files = loaded;
+    // The checkpoint's chain must agree with CURRENT; otherwise the full chain decides.
+    if (files.chain && files.problems.length === 0 && this.agreement(files, files.chain.currentRecord()) === 'disagrees') {
+      files = { history: loaded.history, current: loaded.current, pending: loaded.pending, problems: loaded.problems };
+    }
     if (files.problems.length > 0) {
       throw new RefusedError('integrity', `${files.problems[0]}; refusing to read or write ${this.dir} until it is repaired.`);
     }
