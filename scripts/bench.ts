@@ -38,7 +38,8 @@ function writeCsv(path: string, symbols: number, bars: number, seed = 1, single 
     for (let s = 0; s < symbols; s += 1) {
       const open = prices[s];
       const close = open * (1 + (random() - 0.5) * 0.04);
-      prices[s] = close;
+      // A split (÷/× 10) keeps the walk away from 0 and from huge prices over 100k bars.
+      prices[s] = close < 5 ? close * 10 : close > 5000 ? close / 10 : close;
       const high = Math.max(open, close) * (1 + random() * 0.01);
       const low = Math.min(open, close) * (1 - random() * 0.01);
       chunk += `${date},${single ? '' : `S${s},`}${open.toFixed(4)},${high.toFixed(4)},${low.toFixed(4)},${close.toFixed(4)},${Math.floor(random() * 1e6)}\n`;
