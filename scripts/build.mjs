@@ -5,9 +5,10 @@
 // (dist/*.js.map) that .vscodeignore keeps out of the VSIX. `--analyze` prints what each bundle is
 // made of (esbuild's metafile); `--watch` rebuilds unminified on change.
 //
-// Three plugins keep the bundles small: zod's `z` namespace defeats esbuild's tree shaking
+// Four plugins keep the bundles small: zod's `z` namespace defeats esbuild's tree shaking
 // (`zodNamespace`: 764 → 406 KB), importing package.json bundles the whole manifest
-// (`packageVersion`), and signal-exit came in twice (`signalExitOnce`).
+// (`packageVersion`), signal-exit came in twice (`signalExitOnce`), and execa's unused verbose
+// mode brought a symbol table (`execaFigures`).
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { analyzeMetafile, build } from 'esbuild';
@@ -59,6 +60,18 @@ const signalExitOnce = {
   },
 };
 
+/**
+ * execa's verbose mode (never turned on here: the bridge logs stderr itself) prints status icons
+ * from `figures`, a 6 KB table of ~300 symbols; the three it uses are all the bundle needs.
+ */
+const execaFigures = {
+  name: 'execa-figures',
+  setup(b) {
+    b.onResolve({ filter: /^figures$/ }, (args) => (/[\\/]execa[\\/]/.test(args.importer) ? { path: 'figures', namespace: 'execa-figures' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'execa-figures' }, () => ({ contents: "export default { tick: '✔', cross: '✖', warning: '⚠' };", loader: 'js' }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -77,7 +90,7 @@ const common = {
   external: ['vscode'],
   // Prefer ES module builds: jsonc-parser's UMD build hides its requires from the bundler.
   mainFields: ['module', 'main'],
-  plugins: [zodNamespace, packageVersion, signalExitOnce],
+  plugins: [zodNamespace, packageVersion, signalExitOnce, execaFigures],
 };
 
 const entries = [

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RefusedError } from '../../src/core/shared/errors';
 import { Sha256, canonicalHash, parseHashArgument, resolveHashPrefix, strategyHash } from '../../src/core/shared/hashing';
@@ -128,5 +128,65 @@ describe('hash arguments', () => {
     assert.equal(resolveHashPrefix('aaaaaaab', known, 'pool'), known[1]);
     assert.throws(() => resolveHashPrefix('aaaaaaa', known, 'pool'), /ambiguous/);
     assert.throws(() => resolveHashPrefix('bbbbbbbb', known, 'pool'), /No manifest bbbbbbbb in pool/);
+  });
+});
+
+describe('the listing index (pool/index.json)', () => {
+  after(cleanupTempDirs);
+
+  /** What a listing says, without the order-insensitive noise. */
+  const view = (pool: StrategyPool) => {
+    const listing = pool.list();
+    return JSON.stringify({ candidates: listing.candidates.map((c) => [c.manifest.manifest_hash, c.stable?.approved_by ?? null, c.evidence]), stable: listing.stable.map((s) => s.manifest_hash), problems: listing.problems });
+  };
+
+  it('lists the same with and without the index, and follows proposals, approvals and new evidence', () => {
+    const pool = new StrategyPool(join(tempDir(), 'pool'));
+    const first = pool.propose(strategyPayload('1.0.0'), metadata);
+    pool.propose(strategyPayload('1.1.0'), metadata);
+    const cold = view(pool);
+    assert.ok(existsSync(pool.indexPath));
+    assert.equal(view(pool), cold, 'the indexed listing differs from a full read');
+    pool.approve(first.manifest_hash, { approver: 'bob', note: 'ok' });
+    pool.propose(strategyPayload('1.2.0'), metadata);
+    const after = view(pool);
+    assert.notEqual(after, cold);
+    assert.match(after, /"bob"/);
+    assert.equal(JSON.parse(after).candidates.length, 3);
+    rmSync(pool.indexPath);
+    assert.equal(view(pool), after, 'a rebuilt index lists the same');
+  });
+
+  it('a corrupt, foreign or forged index is not believed', () => {
+    const pool = new StrategyPool(join(tempDir(), 'pool'));
+    const { manifest_hash } = pool.propose(strategyPayload('1.0.0'), metadata);
+    const truth = view(pool);
+    for (const forged of ['{not json', JSON.stringify({ version: 2, entries: {} }), JSON.stringify([1, 2])]) {
+      writeFileSync(pool.indexPath, forged);
+      assert.equal(view(pool), truth);
+    }
+    // An entry whose key no longer matches the files (here: a forged summary under a stale key) is read again.
+    const index = readJson<{ entries: Record<string, { key: string; candidate: { evidence: { problems: number } } }> }>(pool.indexPath);
+    index.entries[manifest_hash].candidate.evidence.problems = 99;
+    index.entries[manifest_hash].key = 'stale';
+    writeFileSync(pool.indexPath, JSON.stringify(index));
+    assert.equal(view(pool), truth);
+    // An entry filed under another candidate's hash is dropped.
+    const moved = readJson<{ version: number; entries: Record<string, unknown> }>(pool.indexPath);
+    moved.entries['f'.repeat(64)] = moved.entries[manifest_hash];
+    delete moved.entries[manifest_hash];
+    writeFileSync(pool.indexPath, JSON.stringify(moved));
+    assert.equal(view(pool), truth);
+  });
+
+  it('a candidate whose files were replaced shows as a problem again, index or not', () => {
+    const pool = new StrategyPool(join(tempDir(), 'pool'));
+    const { manifest_hash } = pool.propose(strategyPayload('1.0.0'), metadata);
+    view(pool);
+    // An atomic replace (what editors and our writes do) changes the folder's mtime.
+    const files = pool.candidateFiles(manifest_hash);
+    writeFileSync(`${files.payload}.tmp`, JSON.stringify(strategyPayload('6.6.6')));
+    renameSync(`${files.payload}.tmp`, files.payload);
+    assert.match(pool.list().problems.join('\n'), /altered after it was proposed/);
   });
 });

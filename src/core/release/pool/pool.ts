@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InputError, RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
 import {
@@ -28,6 +28,27 @@ import {
   VOLATILE_METADATA_KEYS,
 } from './schemas';
 import { type ReportFolder, type SavedReport, parseReportFileName, readReportFolder, saveReport } from '../../evidence/reports/store';
+
+const INDEX_FILE = 'index.json';
+
+interface IndexEntry {
+  key: string;
+  candidate: ListedCandidate;
+}
+
+/**
+ * index.json: its shape, and each entry's manifest names the entry (an entry is what list() itself
+ * read and validated, so it is not validated field by field again: that would cost what the index
+ * saves); anything else is rebuilt.
+ */
+const PoolIndexSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), z.unknown()) });
+
+/** An index entry as list() wrote it: a key and a candidate whose manifest names it. */
+function isIndexEntry(hash: string, value: unknown): value is IndexEntry {
+  const entry = value as { key?: unknown; candidate?: Partial<ListedCandidate> } | null;
+  const candidate = entry?.candidate;
+  return typeof entry?.key === 'string' && candidate?.manifest?.manifest_hash === hash && typeof candidate.evidence?.problems === 'number' && typeof candidate.metadata === 'object';
+}
 
 /** Metadata keys that would smuggle evidence in: propose refuses them. */
 const EVIDENCE_KEYS = ['precheck', 'canary', 'evidence'] as const;
@@ -444,21 +465,92 @@ export class StrategyPool {
     return { manifest: created ? manifest : (this.stable(hash) as StableManifest), created };
   }
 
+  /** The listing index: what list() read of each candidate, keyed by the state of its files. */
+  get indexPath(): string {
+    return join(this.root, INDEX_FILE);
+  }
+
+  /**
+   * Every candidate (with its evidence summary) and stable version, newest first. Reading 1,000
+   * candidates in full takes ~170 ms, so what was read is kept in `index.json`, each entry keyed by
+   * the size and mtime of its files, its evidence folder and its stable manifest: an entry whose
+   * files changed in any way is read again, a candidate the index lacks is read and added, and an
+   * index that is missing, unreadable or of another shape is rebuilt. The index only speeds up the
+   * listing: approval and publish always read and re-hash the candidate itself.
+   */
   list(): PoolListing {
     const problems: string[] = [];
     const candidates: ListedCandidate[] = [];
+    const index = this.readIndex();
+    const stableNames = new Set(listEntryNames(this.stableDir));
+    const next: Record<string, IndexEntry> = {};
+    let changed = false;
     for (const hash of this.candidateHashes(problems)) {
+      const key = this.entryKey(hash, stableNames);
+      const cached = index[hash];
+      if (cached && key !== undefined && cached.key === key) {
+        candidates.push(cached.candidate as ListedCandidate);
+        next[hash] = cached;
+        continue;
+      }
       try {
         const candidate = this.candidate(hash);
-        candidates.push({ ...candidate, evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(candidate.payload)) });
+        const listed: ListedCandidate = { ...candidate, evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(candidate.payload)) };
+        candidates.push(listed);
+        if (key !== undefined) next[hash] = { key, candidate: listed };
+        changed = true;
       } catch (err) {
         problems.push((err as Error).message);
       }
     }
-    candidates.sort((a, b) => b.manifest.proposed_at.localeCompare(a.manifest.proposed_at));
+    if (changed || Object.keys(index).length !== Object.keys(next).length) this.writeIndex(next);
+    // ISO timestamps sort as plain strings (localeCompare is ~10× slower and not needed).
+    const newestFirst = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
+    candidates.sort((a, b) => newestFirst(a.manifest.proposed_at, b.manifest.proposed_at));
     const stable = candidates.flatMap((candidate) => (candidate.stable ? [candidate.stable] : []));
-    stable.sort((a, b) => b.ts.localeCompare(a.ts));
+    stable.sort((a, b) => newestFirst(a.ts, b.ts));
     return { candidates, stable, problems };
+  }
+
+  /**
+   * The state of what a listed candidate was read from: its folder (every pool write renames files
+   * into it, which changes its mtime), its evidence folder and its stable manifest; undefined when
+   * the candidate's folder cannot be read. An edit in place that keeps the folder's mtime is not
+   * seen by the listing until the next write; approval re-hashes the files whatever the index says.
+   */
+  private entryKey(hash: string, stable: ReadonlySet<string>): string | undefined {
+    const dir = join(this.candidatesDir, hash);
+    const stat = (path: string) => {
+      // throwIfNoEntry: a missing evidence folder is common, and an exception per candidate is slow.
+      const found = lstatSync(path, { throwIfNoEntry: false });
+      return found ? `${found.size}:${found.mtimeMs}${found.isSymbolicLink() ? 'l' : ''}` : '-';
+    };
+    const own = stat(dir);
+    if (own === '-') return undefined;
+    const stableKey = stable.has(hash) ? stat(join(this.stableDir, hash, STABLE_FILE_NAMES.manifest)) : '-';
+    return `${own}|${stat(join(dir, CANDIDATE_FILE_NAMES.evidence))}|${stableKey}`;
+  }
+
+  private readIndex(): Record<string, IndexEntry> {
+    try {
+      // Our own file: plain JSON.parse (the user-input checks of parseJsonText cost what the index saves).
+      const parsed = PoolIndexSchema.safeParse(JSON.parse(readFileSync(this.indexPath, 'utf8')));
+      if (!parsed.success) return {};
+      const entries: Record<string, IndexEntry> = {};
+      for (const [hash, entry] of Object.entries(parsed.data.entries)) if (isIndexEntry(hash, entry)) entries[hash] = entry;
+      return entries;
+    } catch {
+      return {};
+    }
+  }
+
+  /** Best effort: a pool that cannot be written (read-only, full) is listed without an index. */
+  private writeIndex(entries: Record<string, IndexEntry>): void {
+    try {
+      if (existsSync(this.candidatesDir)) writeStoreFileSync(this.indexPath, JSON.stringify({ version: 1, entries }));
+    } catch {
+      // The next listing reads the candidates again.
+    }
   }
 
   private candidateHashes(problems?: string[]): string[] {
