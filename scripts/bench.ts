@@ -23,6 +23,8 @@ import { parseStrategy } from '../src/core/backtest/strategy/load';
 import { seededRandom } from '../test/support/frames';
 import { REBALANCE_ALL } from '../src/core/backtest/signals/types';
 import { type Row, extraBenchmarks, ratio } from './benchExtra';
+import { bundleBenchmarks } from './benchBundle';
+import { releaseBenchmarks } from './benchRelease';
 
 const DAY = 86_400_000;
 
@@ -249,6 +251,10 @@ async function main(): Promise<void> {
       return peer<{ version: string; cases: Record<string, { ms: number; trades: number; final_equity: number }> }>('backtesting_sma.py', ['3', path]);
     };
     for (const row of await extraBenchmarks({ dir, generateFrame, writeCsv, backtestingPy: btPeer, noPeer: NO_PEER_VENV })) rows.push(row);
+    // The release store's growth and the extension bundle (scripts/benchRelease.ts, scripts/benchBundle.ts).
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    for (const row of await releaseBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
+    for (const row of await bundleBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
