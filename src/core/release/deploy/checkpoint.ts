@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Sha256, sha256Hex } from '../../shared/hashing';
 import { StrategyRefSchema } from '../pool/schemas';
-import { type StackItem, entryHash, findRollbackTarget } from './history';
+import { type StackItem, entryHash, findRollbackTarget, stackItemOf } from './history';
 import { type Commitments, type CurrentRecord, CurrentSchema, type HistoryEntry, HistorySchema, commitmentsOf } from './schemas';
 
 /**
@@ -75,14 +75,7 @@ export class Chain {
     }
     this.beforeLast = this.currentRecord();
     if (entry.action === 'publish') {
-      this.stack.push({
-        manifest_hash: entry.manifest_hash,
-        approved_by: entry.actor,
-        note: entry.note,
-        strategy: entry.strategy,
-        published_seq: entry.seq,
-        commitments: commitmentsOf(entry),
-      });
+      this.stack.push(stackItemOf(entry));
       this.latestPublish.set(entry.manifest_hash, entry.seq);
     } else {
       this.stack.length = targetIndex + 1;

@@ -46,6 +46,18 @@ export function chainProblems(entries: readonly HistoryEntry[]): string[] {
 }
 
 /** Replays publish (push) and rollback (pop back to the target) into the release stack. */
+/** What a publish puts on the release stack. */
+export function stackItemOf(entry: HistoryEntry): StackItem {
+  return {
+    manifest_hash: entry.manifest_hash,
+    approved_by: entry.actor,
+    note: entry.note,
+    strategy: entry.strategy,
+    published_seq: entry.seq,
+    commitments: commitmentsOf(entry),
+  };
+}
+
 export function replay(entries: readonly HistoryEntry[]): Replay {
   const stack: StackItem[] = [];
   const problems = chainProblems(entries);
@@ -56,14 +68,7 @@ export function replay(entries: readonly HistoryEntry[]): Replay {
       problems.push(`${label} says it moved from ${entry.from_hash ?? 'nothing'}, but ${top?.manifest_hash ?? 'nothing'} was live`);
     }
     if (entry.action === 'publish') {
-      stack.push({
-        manifest_hash: entry.manifest_hash,
-        approved_by: entry.actor,
-        note: entry.note,
-        strategy: entry.strategy,
-        published_seq: entry.seq,
-        commitments: commitmentsOf(entry),
-      });
+      stack.push(stackItemOf(entry));
       continue;
     }
     const targetIndex = findRollbackTarget(stack, entry.manifest_hash);

@@ -411,8 +411,12 @@ export class StrategyPool {
 
   /** The bytes of the stable manifest an approval would write (what HISTORY then commits to). */
   stableManifestText(hash: string, request: ApproveRequest): string {
-    const candidate = this.candidate(hash);
-    const manifest: StableManifest = {
+    return prettyJson(this.stableManifestFor(this.candidate(hash), request));
+  }
+
+  /** The approval record of a candidate: its manifest, who approved it, with what note, when. */
+  private stableManifestFor(candidate: Candidate, request: ApproveRequest): StableManifest {
+    return {
       ...candidate.manifest,
       kind: 'qraft.stable',
       approved_by: request.approver,
@@ -420,7 +424,6 @@ export class StrategyPool {
       ts: this.now().toISOString(),
       ...(request.forced ? { forced: true } : {}),
     };
-    return prettyJson(manifest);
   }
 
   /**
@@ -453,14 +456,7 @@ export class StrategyPool {
   approve(hash: string, request: ApproveRequest): ApproveResult {
     const candidate = this.candidate(hash);
     if (candidate.stable) return { manifest: candidate.stable, created: false };
-    const manifest: StableManifest = {
-      ...candidate.manifest,
-      kind: 'qraft.stable',
-      approved_by: request.approver,
-      note: request.note,
-      ts: this.now().toISOString(),
-      ...(request.forced ? { forced: true } : {}),
-    };
+    const manifest = this.stableManifestFor(candidate, request);
     const created = this.placeDirectory(this.stableDir, hash, { [STABLE_FILE_NAMES.manifest]: manifest });
     return { manifest: created ? manifest : (this.stable(hash) as StableManifest), created };
   }
