@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadPrices } from '../../src/core/backtest/data/load';
 import { GateConfigSchema } from '../../src/core/evidence/gates/config';
 import { runPrecheck } from '../../src/core/evidence/precheck';
@@ -40,6 +40,8 @@ async function reports(): Promise<Record<string, unknown>> {
     // Through JSON: doubles round-trip exactly, so equality here is bit-identity of every number.
     // The chart series (2,000 points each) are stored as a digest of that JSON to keep the file small.
     const json = JSON.parse(JSON.stringify(rest)) as Record<string, Record<string, unknown>>;
+    // Paths relative to the repository, so a clone anywhere compares equal.
+    json.data.paths = (json.data.paths as string[]).map((file) => relative(REPO_ROOT, file));
     for (const engine of ['quick', 'precise']) json[engine].series = createHash('sha256').update(JSON.stringify(json[engine].series)).digest('hex');
     out[name] = json;
   }
