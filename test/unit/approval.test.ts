@@ -3,6 +3,7 @@ import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { canonicalHash } from '../../src/core/shared/hashing';
 import { samePerson } from '../../src/core/release/approval';
+import { StrategyPool } from '../../src/core/release/pool/pool';
 import { EXAMPLES, cleanupTempDirs, exampleWorkspace, readJson, runCli, snapshot, tempDir, writeJson } from '../support/fixtures';
 
 type Json = Record<string, any>;
@@ -52,6 +53,19 @@ function withConfig(ws: string, config: Json): string {
 
 describe('approval verifies what it approves', () => {
   after(cleanupTempDirs);
+
+  it('evidence added by proposing again shows in the pool listing (its index follows)', () => {
+    const ws = exampleWorkspace();
+    // A canary first, so the evidence folder exists and the precheck only adds a file to it.
+    cli(CANARY, ws);
+    const first = cli(PROPOSE, ws);
+    const pool = new StrategyPool(join(ws, 'artifacts', 'pool'));
+    assert.equal(pool.list().candidates[0].evidence.canary?.verdict, 'pass');
+    assert.equal(pool.list().candidates[0].evidence.precheck, undefined);
+    cli(PRECHECK, ws);
+    assert.equal(cli(PROPOSE, ws).manifest_hash, first.manifest_hash);
+    assert.equal(pool.list().candidates[0].evidence.precheck?.passed, true);
+  });
 
   it('the honest path passes: precheck → canary → propose (evidence copied in) → approve', () => {
     const ws = exampleWorkspace();

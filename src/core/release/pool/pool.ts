@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readFileSync, readdirSync, renameSync, utimesSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { z } from 'zod';
 import { InputError, RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
@@ -77,7 +77,8 @@ export interface CommitmentProblem {
   message: string;
 }
 
-export interface ListedCandidate extends Candidate {
+/** A candidate as the pool lists it: what a person scans (the payload is read when it is opened). */
+export interface ListedCandidate extends Omit<Candidate, 'payload'> {
   evidence: EvidenceSummary;
 }
 
@@ -221,10 +222,17 @@ export class StrategyPool {
         writeStoreFileSync(join(folder, `${saved.report_hash}.sig`), `${signature.trim()}\n`);
       }
     };
-    if (this.hasCandidate(hash)) {
-      const existing = this.candidate(hash);
+    /** Newer evidence for a candidate already in the pool; its folder's mtime then tells the listing index. */
+    const addEvidence = () => {
+      if (evidence.length === 0) return;
       for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
       attachSignatures(dir);
+      const now = new Date();
+      utimesSync(dir, now, now);
+    };
+    if (this.hasCandidate(hash)) {
+      const existing = this.candidate(hash);
+      addEvidence();
       return { manifest_hash: hash, created: false, manifest: existing.manifest, dir, evidence: attached };
     }
     const manifest: CandidateManifest = {
@@ -248,10 +256,7 @@ export class StrategyPool {
         attachSignatures(temp);
       },
     );
-    if (!created) {
-      for (const saved of evidence) saveReport(this.candidateFiles(hash).evidence, saved.report);
-      attachSignatures(dir);
-    }
+    if (!created) addEvidence();
     return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest, dir, evidence: attached };
   }
 
@@ -490,8 +495,8 @@ export class StrategyPool {
         continue;
       }
       try {
-        const candidate = this.candidate(hash);
-        const listed: ListedCandidate = { ...candidate, evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(candidate.payload)) };
+        const { payload, ...candidate } = this.candidate(hash);
+        const listed: ListedCandidate = { ...candidate, evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(payload)) };
         candidates.push(listed);
         if (key !== undefined) next[hash] = { key, candidate: listed };
         changed = true;
@@ -510,12 +515,13 @@ export class StrategyPool {
 
   /**
    * The state of what a listed candidate was read from: its folder (every pool write renames files
-   * into it, which changes its mtime), its evidence folder and its stable manifest; undefined when
-   * the candidate's folder cannot be read. An edit in place that keeps the folder's mtime is not
+   * into it, and adding evidence touches it, so its mtime changes) and its stable manifest;
+   * undefined when the candidate's folder cannot be read. An edit in place that keeps the folder's mtime is not
    * seen by the listing until the next write; approval re-hashes the files whatever the index says.
    */
   private entryKey(hash: string, stable: ReadonlySet<string>): string | undefined {
-    const dir = join(this.candidatesDir, hash);
+    // Concatenation, not join(): `hash` is a checked 64-hex name, and this runs 1,000s of times per listing.
+    const dir = `${this.candidatesDir}${sep}${hash}`;
     const stat = (path: string) => {
       // throwIfNoEntry: a missing evidence folder is common, and an exception per candidate is slow.
       const found = lstatSync(path, { throwIfNoEntry: false });
@@ -523,8 +529,8 @@ export class StrategyPool {
     };
     const own = stat(dir);
     if (own === '-') return undefined;
-    const stableKey = stable.has(hash) ? stat(join(this.stableDir, hash, STABLE_FILE_NAMES.manifest)) : '-';
-    return `${own}|${stat(join(dir, CANDIDATE_FILE_NAMES.evidence))}|${stableKey}`;
+    const stableKey = stable.has(hash) ? stat(`${this.stableDir}${sep}${hash}${sep}${STABLE_FILE_NAMES.manifest}`) : '-';
+    return `${own}|${stableKey}`;
   }
 
   private readIndex(): Record<string, IndexEntry> {
