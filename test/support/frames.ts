@@ -1,5 +1,6 @@
 import type { PriceFrame } from '../../src/core/backtest/data/frame';
 import type { TargetWeights } from '../../src/core/backtest/signals/types';
+import { seededRandom } from '../../src/core/evidence/stats';
 
 const DAY = 86_400_000;
 
@@ -32,17 +33,8 @@ export function targetsFrom(weights: number[][]): TargetWeights {
   return { weights: columns, rebalance };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so "random" tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (mulberry32), so "random" tests are reproducible: the core's own. */
+export { seededRandom };
 
 /** Random-walk closes for `symbols` × `bars`, with opens a small gap from the previous close. */
 export function randomFrame(symbols: number, bars: number, seed = 7): PriceFrame {
