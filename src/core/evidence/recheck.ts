@@ -154,7 +154,9 @@ export async function recheckCanary(report: CanaryReport, payload: unknown, base
     else {
       try {
         const baseline = parseStrategy(baselinePayload, 'baseline payload', strategy.dir);
-        const baselineFrame = loadPrices(options.pricesPath ?? (report.inputs as RunInputs).prices, { universe: baseline.strategy.universe, symbol: report.inputs?.symbol });
+        // CURRENT usually trades the same universe: the frame already loaded serves it too.
+        const sameUniverse = baseline.strategy.universe.join('\u0000') === strategy.strategy.universe.join('\u0000');
+        const baselineFrame = sameUniverse ? frame : loadPrices(options.pricesPath ?? (report.inputs as RunInputs).prices, { universe: baseline.strategy.universe, symbol: report.inputs?.symbol });
         const run = await runWindow(baseline, baselineFrame, window, report.cash);
         const baselineDiff = differing(run.result.metrics, report.baseline.metrics);
         if (baselineDiff.length > 0) problems.push(`the baseline's ${baselineDiff.join(', ')}`);

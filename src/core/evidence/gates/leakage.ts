@@ -176,10 +176,11 @@ export async function leakageGate(run: LeakageRun, config: GateConfig['leakage']
     return correlationTest(pairs.weights, pairs.returns);
   };
   const test = correlate(full);
-  const delayedTest = correlate(delayTargets(full));
+  const delayedTargets = delayTargets(full);
+  const delayedTest = correlate(delayedTargets);
   const baseline = run.quick.metrics.sharpe;
   // Only a strong result is put to the delay test; a weak one has no edge to lose.
-  const delayed = baseline > config.delay_strong_sharpe ? (await backtest(strategy, frame, delayTargets(full), quickEngine, run.cash)).metrics.sharpe : baseline;
+  const delayed = baseline > config.delay_strong_sharpe ? (await backtest(strategy, frame, delayedTargets, quickEngine, run.cash)).metrics.sharpe : baseline;
   const findings: LeakageFindings = {
     dataProblems: data.length,
     truncationLeaks: leaks.length,
