@@ -367,7 +367,7 @@ export class ReleaseService {
         uncommitted += 1;
         continue;
       }
-      const key = JSON.stringify(commitments);
+      const key = `${commitments.stable_hash} ${commitments.payload_hash} ${commitments.evidence.join(' ')}`;
       let checked = byVersion.get(entry.manifest_hash);
       if (!checked) byVersion.set(entry.manifest_hash, (checked = new Map()));
       let found = checked.get(key);

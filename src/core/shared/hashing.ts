@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from './errors';
 import { canonicalJson } from './json';
@@ -18,7 +18,9 @@ export const MIN_PREFIX_LENGTH = 8;
 export const Sha256 = z.string().regex(FULL_HASH, 'expected a sha256 hex digest');
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  // crypto.hash (Node ≥ 20.12) skips the Hash object: about twice as fast on the small documents
+  // verify hashes by the hundred thousand.
+  return typeof hash === 'function' ? hash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 /** sha256 of the value's canonical JSON: equal documents hash equally whatever their key order. */
