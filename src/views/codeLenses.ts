@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
-import { STRATEGY_LENSES, strategyLensAnchor } from './models/codeLens';
+import { STRATEGY_LENSES, offersStrategyLenses, strategyLensAnchor } from './models/codeLens';
 
-/** Run Precheck · Run Canary · Propose above a strategy file's "name". */
+/** Run Precheck · Run Canary · Propose above a strategy file's (or a strategy payload.json's) "name". */
 export function registerStrategyCodeLenses(context: vscode.ExtensionContext): void {
   const changed = new vscode.EventEmitter<void>();
   const provider: vscode.CodeLensProvider = {
     onDidChangeCodeLenses: changed.event,
     provideCodeLenses(document) {
+      if (!offersStrategyLenses(document.uri.path, document.getText())) return [];
       const anchor = strategyLensAnchor(document.getText());
       const range = new vscode.Range(anchor.line, anchor.startCharacter, anchor.line, anchor.endCharacter);
       return STRATEGY_LENSES.map((lens) => new vscode.CodeLens(range, { title: lens.title, command: lens.command, arguments: [document.uri] }));
@@ -18,6 +19,7 @@ export function registerStrategyCodeLenses(context: vscode.ExtensionContext): vo
       [
         { scheme: 'file', pattern: '**/strategy.json' },
         { scheme: 'file', pattern: '**/*.strategy.json' },
+        { scheme: 'file', pattern: '**/payload.json' },
       ],
       provider,
     ),

@@ -4,6 +4,7 @@ import { CancelledError, InputError } from '../core/shared/errors';
 import { shortHash, strategyLabel } from '../core/shared/labels';
 import type { ReleaseService } from '../core/release/service';
 import { defaultActor } from './gitUser';
+import { isStrategyDocumentName } from './models/codeLens';
 
 /** Thrown when the user dismisses a picker: the command ends quietly. */
 function dismissed(): never {
@@ -14,8 +15,7 @@ export const STRATEGY_GLOB = '**/{strategy.json,*.strategy.json}';
 
 export function isStrategyFile(uri: vscode.Uri | undefined): uri is vscode.Uri {
   if (!uri || uri.scheme !== 'file') return false;
-  const name = basename(uri.fsPath);
-  return name === 'strategy.json' || name.endsWith('.strategy.json');
+  return isStrategyDocumentName(basename(uri.fsPath));
 }
 
 /** The strategy file a command acts on: its argument, the active editor's file, else a pick. */

@@ -62,7 +62,7 @@ async function pickPrices(context: vscode.ExtensionContext, folder: vscode.Works
 const INTERPRETER_FIXES: ReadonlySet<FallbackCode> = new Set(['interpreter_missing', 'nautilus_missing', 'nautilus_broken']);
 
 /** Offers the ways out when NautilusTrader cannot run in the interpreter; resolves to the user's choice. */
-async function offerNautilusFixes(python: string, reason: string, modal: boolean): Promise<'builtin' | undefined> {
+async function offerNautilusFixes(folder: vscode.WorkspaceFolder, python: string, reason: string, modal: boolean): Promise<'builtin' | undefined> {
   const useBuiltin = 'Use built-in engine';
   const install = 'Install nautilus_trader';
   const select = 'Select interpreter';
@@ -80,7 +80,8 @@ async function offerNautilusFixes(python: string, reason: string, modal: boolean
   } else if (answer === select) {
     void vscode.commands.executeCommand('python.setInterpreter');
   } else if (answer === useBuiltin) {
-    await vscode.workspace.getConfiguration('qraft').update('engine', 'builtin', vscode.ConfigurationTarget.Workspace);
+    // qraft.engine is per folder (resource scope): set it where it is read.
+    await vscode.workspace.getConfiguration('qraft', folder.uri).update('engine', 'builtin', vscode.ConfigurationTarget.WorkspaceFolder);
     return 'builtin';
   }
   return undefined;
@@ -108,7 +109,7 @@ async function selectEngine(folder: vscode.WorkspaceFolder, services: Services, 
     } catch (err) {
       const fixable = !refusal && err instanceof InputError && (err.kind === 'engine_unavailable' || err.kind === 'interpreter_missing');
       if (!fixable) throw err;
-      if ((await offerNautilusFixes(python, err.message, true)) === 'builtin') return selectPreciseEngine('builtin');
+      if ((await offerNautilusFixes(folder, python, err.message, true)) === 'builtin') return selectPreciseEngine('builtin');
       throw new CancelledError('The run');
     }
   }
@@ -116,7 +117,7 @@ async function selectEngine(folder: vscode.WorkspaceFolder, services: Services, 
   const fallback = selected.fallback;
   if (fallback && INTERPRETER_FIXES.has(fallback.code) && !offered.has(python)) {
     offered.add(python);
-    void offerNautilusFixes(python, fallback.detail ?? fallback.message, false);
+    void offerNautilusFixes(folder, python, fallback.detail ?? fallback.message, false);
   }
   return selected;
 }

@@ -7,6 +7,31 @@ export interface LensAnchor {
   endCharacter: number;
 }
 
+/**
+ * Files that hold a strategy document: `strategy.json`, `*.strategy.json`, and `payload.json` (the
+ * pool's staged proposal, a candidate's payload, examples/payload.json). package.json's
+ * jsonValidation, menus and the code lens selector name the same files.
+ */
+export function isStrategyDocumentName(fileName: string): boolean {
+  const name = fileName.split(/[\\/]/).at(-1) ?? '';
+  return name === 'strategy.json' || name.endsWith('.strategy.json') || name === PAYLOAD_FILE;
+}
+
+export const PAYLOAD_FILE = 'payload.json';
+
+/**
+ * Whether a strategy file gets the lenses: a strategy.json always (broken JSON too, so the commands
+ * report the error); a payload.json only when it reads as a strategy (a top-level "name" and
+ * "signal"), as other tools' payload.json files are none of Qraft's business.
+ */
+export function offersStrategyLenses(fileName: string, text: string): boolean {
+  if (!isStrategyDocumentName(fileName)) return false;
+  if ((fileName.split(/[\\/]/).at(-1) ?? '') !== PAYLOAD_FILE) return true;
+  const root: Node | undefined = parseTree(text, [], { allowTrailingComma: true });
+  const keys = root?.type === 'object' ? (root.children ?? []).map((property) => property.children?.[0]?.value) : [];
+  return keys.includes('name') && keys.includes('signal');
+}
+
 export const STRATEGY_LENSES = [
   { command: 'qraft.runPrecheck', title: '$(beaker) Run Precheck' },
   { command: 'qraft.runCanary', title: '$(pulse) Run Canary' },
