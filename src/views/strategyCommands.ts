@@ -12,7 +12,7 @@ import { strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
 import { logBlock } from './output';
 import { pickStrategyFile } from './pickers';
-import type { PythonInterpreters } from './python';
+import { type PythonInterpreters, selectInterpreterCommand } from './python';
 import type { ReportPanelsApi } from './report/panel';
 import { stringSetting } from './settings';
 import { pickRelease } from './workspace';
@@ -78,7 +78,7 @@ async function offerNautilusFixes(folder: vscode.WorkspaceFolder, python: string
     terminal.show();
     terminal.sendText(`"${python}" -m pip install "${NAUTILUS_PIP_SPEC}"`);
   } else if (answer === select) {
-    void vscode.commands.executeCommand('python.setInterpreter');
+    void vscode.commands.executeCommand(selectInterpreterCommand());
   } else if (answer === useBuiltin) {
     // qraft.engine is per folder (resource scope): set it where it is read.
     await vscode.workspace.getConfiguration('qraft', folder.uri).update('engine', 'builtin', vscode.ConfigurationTarget.WorkspaceFolder);
