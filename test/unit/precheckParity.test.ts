@@ -43,6 +43,10 @@ async function reports(): Promise<Record<string, unknown>> {
     // Paths relative to the repository, so a clone anywhere compares equal.
     json.data.paths = (json.data.paths as string[]).map((file) => relative(REPO_ROOT, file));
     for (const engine of ['quick', 'precise']) json[engine].series = createHash('sha256').update(JSON.stringify(json[engine].series)).digest('hex');
+    // The per-symbol breakdown (issue 15) came after the fixture and is derived from the same fills
+    // and ledger: it is left out here (test/unit/breakdown.test.ts checks it adds up to these
+    // metrics), so the stored numbers are still compared, not regenerated.
+    for (const engine of ['quick', 'precise']) delete json[engine].breakdown;
     out[name] = json;
   }
   return out;

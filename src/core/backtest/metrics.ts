@@ -48,10 +48,18 @@ function flatAfter(before: number, quantity: number): boolean {
  * no position is partly reduced, as in an all-in/flat or long/short signal.
  */
 export function countRoundTrips(fills: FillLog): number {
+  const starts = roundTripStarts(fills);
+  let roundTrips = 0;
+  for (let index = 0; index < starts.length; index += 1) roundTrips += starts[index];
+  return roundTrips;
+}
+
+/** For each fill, 1 when it opens a round trip (as countRoundTrips counts them), else 0. */
+export function roundTripStarts(fills: FillLog): Uint8Array {
   let symbols = 0;
   for (let index = 0; index < fills.length; index += 1) symbols = Math.max(symbols, fills.symbol[index] + 1);
   const position = new Float64Array(symbols);
-  let roundTrips = 0;
+  const starts = new Uint8Array(fills.length);
   for (let index = 0; index < fills.length; index += 1) {
     const symbol = fills.symbol[index];
     const before = position[symbol];
@@ -61,10 +69,10 @@ export function countRoundTrips(fills: FillLog): number {
       continue;
     }
     const after = before + quantity;
-    if (before === 0 || before > 0 !== after > 0) roundTrips += 1;
+    if (before === 0 || before > 0 !== after > 0) starts[index] = 1;
     position[symbol] = after;
   }
-  return roundTrips;
+  return starts;
 }
 
 /**

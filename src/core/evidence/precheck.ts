@@ -15,6 +15,7 @@ import type { GateResult } from './gates/types';
 import { drawdownSeries } from '../backtest/metrics';
 import type { PrecheckReport } from './reports/schema';
 import { type ChartSeries, chartSeries } from './series';
+import { symbolBreakdown } from './breakdown';
 import { computeTargets } from '../backtest/signals';
 import type { LoadedStrategy } from '../backtest/strategy/load';
 
@@ -54,6 +55,7 @@ export function engineSummary(result: BacktestResult, frame: PriceFrame, cash: n
     ...(selection.note ? { note: selection.note } : {}),
     ...(selection.fallback ? { fallback: selection.fallback } : {}),
     metrics: result.metrics,
+    breakdown: symbolBreakdown(frame, result.fills, result.ledger, cash),
     series,
   };
 }
@@ -86,7 +88,7 @@ export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckRep
   const first = await step('precise', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const second = await step('cold_start', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const gates: GateResult[] = [consistencyGate(quick, first, config.consistency), coldStartGate(first, second, config.cold_start)];
-  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, { strategyDir: loaded.dir, workspaceRoot: loaded.root }, cash, config.cost_sensitivity)));
+  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, { strategyDir: loaded.dir, workspaceRoot: loaded.root }, cash, config.cost_sensitivity, targets)));
   gates.push(await step('leakage', 0.1, () => leakageGate({ strategy, frame, strategyDir: loaded.dir, workspaceRoot: loaded.root, targets, quick, cash }, config.leakage)));
   gates.push(evidenceGate(strategy, frame, first, config.evidence));
   timings.total = Date.now() - started;

@@ -17,12 +17,27 @@ export const EngineFallbackSchema = z.object({
   detail: z.string().optional(),
 });
 
+/** One symbol's share of a run (evidence/breakdown.ts defines each figure). */
+export const SymbolBreakdownSchema = z.object({
+  symbol: z.string(),
+  contribution: z.number().describe('pnl over the starting cash; the symbols add up to total_return'),
+  pnl: z.number().describe('cash from its fills plus the position held at the last close, in cash'),
+  round_trips: z.number().int().describe('positions opened, as the trades metric counts them'),
+  fills: z.number().int().describe('orders filled'),
+  fees: z.number().describe('commissions plus slippage, in cash'),
+  exposure: z.number().describe('time in market: fraction of bars at whose close the symbol is held'),
+  gross_exposure: z.number().describe('mean over all bars of |position × close| / equity'),
+});
+export type SymbolBreakdownRow = z.output<typeof SymbolBreakdownSchema>;
+
 export const EngineSummarySchema = z.object({
   engine: z.enum(ENGINE_NAMES),
   version: z.string(),
   note: z.string().optional(),
   fallback: EngineFallbackSchema.optional(),
   metrics: MetricsSchema,
+  /** Per symbol, in universe order (reports written before it existed have none). */
+  breakdown: z.array(SymbolBreakdownSchema).optional(),
 });
 
 /** Equity (and drawdown) downsampled for charts; times are ISO strings. */
