@@ -77,6 +77,8 @@ const dueCache = new WeakMap<TargetWeights, DueOrders>();
 function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
   const cached = dueCache.get(targets);
   if (cached && cached.start.length === targets.rebalance.length + 1) return cached;
+  // A local copy: an imported binding is read through a getter (tsx, tests), once per cell here.
+  const ALL = REBALANCE_ALL;
   const flags = targets.rebalance;
   const weights = targets.weights;
   const bars = flags.length;
@@ -87,7 +89,7 @@ function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
     for (let bar = 0; bar < bars; bar += 1) {
       const weight = column[bar];
       const flag = flags[bar];
-      if (flag === REBALANCE_ALL || (flag !== 0 && weight !== previous)) start[bar + 1] += 1;
+      if (flag === ALL || (flag !== 0 && weight !== previous)) start[bar + 1] += 1;
       previous = weight;
     }
   }
@@ -100,7 +102,7 @@ function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
     for (let bar = 0; bar < bars; bar += 1) {
       const weight = column[bar];
       const flag = flags[bar];
-      if (flag === REBALANCE_ALL || (flag !== 0 && weight !== previous)) symbol[cursor[bar]++] = s;
+      if (flag === ALL || (flag !== 0 && weight !== previous)) symbol[cursor[bar]++] = s;
       previous = weight;
     }
   }

@@ -11,16 +11,21 @@ export type CrossSignal = Extract<Signal, { type: 'sma_cross' | 'ema_cross' }>;
 export function sma(values: Float64Array, period: number, bars = values.length, out = new Float64Array(bars)): Float64Array {
   out.fill(NaN, 0, Math.min(period - 1, bars));
   let sum = 0;
-  for (let t = 0; t < bars; t += 1) {
-    if (t < period) {
-      sum += values[t];
-    } else if ((t + 1) % period === 0) {
+  let t = 0;
+  for (const warm = Math.min(period, bars); t < warm; t += 1) sum += values[t];
+  if (t === period) out[t - 1] = sum / period;
+  // The re-sums fall on bars t with (t + 1) % period === 0; a countdown finds them without a division per bar.
+  let untilResum = period - 1;
+  for (; t < bars; t += 1) {
+    if (untilResum === 0) {
       sum = 0;
       for (let j = t - period + 1; j <= t; j += 1) sum += values[j];
+      untilResum = period - 1;
     } else {
       sum += values[t] - values[t - period];
+      untilResum -= 1;
     }
-    if (t >= period - 1) out[t] = sum / period;
+    out[t] = sum / period;
   }
   return out;
 }

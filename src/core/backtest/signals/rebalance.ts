@@ -7,11 +7,13 @@ import { REBALANCE_CHANGED } from './types';
  */
 export function changeFlags(weights: readonly Float64Array[], bars: number): Uint8Array {
   const flags = new Uint8Array(bars);
+  // A local copy: an imported binding is read through a getter (tsx, tests), once per cell here.
+  const CHANGED = REBALANCE_CHANGED;
   for (const column of weights) {
     let previous = 0;
     for (let bar = 0; bar < bars; bar += 1) {
       const weight = column[bar];
-      if (weight !== previous) flags[bar] = REBALANCE_CHANGED;
+      if (weight !== previous) flags[bar] = CHANGED;
       previous = weight;
     }
   }

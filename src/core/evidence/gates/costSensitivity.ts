@@ -1,9 +1,9 @@
-import { backtest } from '../../backtest/run';
 import type { PriceFrame } from '../../backtest/data/frame';
-import { quickEngine } from '../../backtest/engines/quick';
+import { type EquityScratch, replayEquity } from '../../backtest/engines/ledger';
+import { runQuick } from '../../backtest/engines/quick';
 import { computeTargets } from '../../backtest/signals';
 import type { SignalContext, TargetWeights } from '../../backtest/signals/types';
-import type { Strategy } from '../../backtest/strategy/schema';
+import { type Strategy, barsPerYear } from '../../backtest/strategy/schema';
 import type { GateConfig } from './config';
 import type { GateResult } from './types';
 import { parameterVariants } from './variants';
@@ -35,14 +35,66 @@ export function topOverlaps(rankings: readonly Ranking[], labels: readonly strin
   return { overlaps, worst: overlaps.reduce((min, o) => Math.min(min, o.overlap), 1), tiedTop };
 }
 
-/** Sharpe of the quick run with every cost scaled by `multiplier`. */
-async function sharpeAtCost(strategy: Strategy, frame: PriceFrame, targets: TargetWeights, cash: number, multiplier: number): Promise<number> {
-  const costs = {
-    commission_bps: strategy.costs.commission_bps * multiplier,
-    slippage_bps: strategy.costs.slippage_bps * multiplier,
-    min_commission: strategy.costs.min_commission * multiplier,
-  };
-  return (await backtest({ ...strategy, costs }, frame, targets, quickEngine, cash)).metrics.sharpe;
+/**
+ * The Sharpe ratio of an equity series, exactly as computeMetrics computes it (same sums in the
+ * same order, so bit-identical): per-bar returns from the starting cash, sample deviation,
+ * annualised by √barsPerYear, 0 without variation.
+ */
+export function sharpeFromEquity(equity: Float64Array, initialCash: number, perYear: number): number {
+  const bars = equity.length;
+  let previous = initialCash;
+  let sum = 0;
+  let sumSquares = 0;
+  for (let bar = 0; bar < bars; bar += 1) {
+    const value = equity[bar];
+    const change = previous !== 0 ? value / previous - 1 : 0;
+    sum += change;
+    sumSquares += change * change;
+    previous = value;
+  }
+  const mean = bars > 0 ? sum / bars : 0;
+  const variance = bars > 1 ? Math.max(0, (sumSquares - bars * mean * mean) / (bars - 1)) : 0;
+  const std = Math.sqrt(variance);
+  return std > 0 ? (mean / std) * Math.sqrt(perYear) : 0;
+}
+
+/**
+ * Sharpe ratios of quick runs of one frame at scaled costs: what `backtest(...).metrics.sharpe`
+ * gives, without the rest of the metrics, the gross-exposure series or a new equity array per run
+ * (the gate makes dozens of runs; the buffers are shared). Results are kept per targets and
+ * multiplier, so a cost level the grid already ran is not run again by the break-even search.
+ */
+export class CostRuns {
+  private readonly scratch: EquityScratch;
+  private readonly known = new WeakMap<TargetWeights, Map<string, number>>();
+
+  constructor(
+    private readonly frame: PriceFrame,
+    private readonly cash: number,
+  ) {
+    const bars = frame.times.length;
+    this.scratch = { equity: new Float64Array(bars), cashAt: new Float64Array(bars) };
+  }
+
+  /** Sharpe of the quick run with every cost scaled by `multiplier`. */
+  sharpe(strategy: Strategy, targets: TargetWeights, multiplier: number): number {
+    let byMultiplier = this.known.get(targets);
+    if (!byMultiplier) this.known.set(targets, (byMultiplier = new Map()));
+    const { costs: base, execution } = strategy;
+    const memoKey = `${multiplier} ${base.commission_bps} ${base.slippage_bps} ${base.min_commission} ${execution.timing} ${execution.lot_size} ${barsPerYear(strategy)}`;
+    const seen = byMultiplier.get(memoKey);
+    if (seen !== undefined) return seen;
+    const costs = {
+      commission_bps: strategy.costs.commission_bps * multiplier,
+      slippage_bps: strategy.costs.slippage_bps * multiplier,
+      min_commission: strategy.costs.min_commission * multiplier,
+    };
+    const run = runQuick({ frame: this.frame, targets, costs, timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, cash: this.cash });
+    const equity = replayEquity(this.frame, run.fills, this.cash, this.scratch);
+    const value = sharpeFromEquity(equity, this.cash, barsPerYear(strategy));
+    byMultiplier.set(memoKey, value);
+    return value;
+  }
 }
 
 /** The largest multiple searched for the break-even cost; beyond it the answer is "more than this". */
@@ -51,18 +103,18 @@ export const BREAK_EVEN_MAX = 1024;
 /**
  * The cost multiple at which the strategy's Sharpe reaches 0 (bisection; Sharpe falls as costs
  * rise): 0 when it loses before costs, null when it has no costs to scale or still earns at
- * BREAK_EVEN_MAX × today's costs.
+ * BREAK_EVEN_MAX × today's costs. `runs` may carry the Sharpe ratios already found at some multiples.
  */
-export async function breakEvenCostMultiple(strategy: Strategy, frame: PriceFrame, targets: TargetWeights, cash: number): Promise<number | null> {
+export async function breakEvenCostMultiple(strategy: Strategy, frame: PriceFrame, targets: TargetWeights, cash: number, runs = new CostRuns(frame, cash)): Promise<number | null> {
   const { costs } = strategy;
   if (costs.commission_bps === 0 && costs.slippage_bps === 0 && costs.min_commission === 0) return null;
-  if ((await sharpeAtCost(strategy, frame, targets, cash, 0)) <= 0) return 0;
-  if ((await sharpeAtCost(strategy, frame, targets, cash, BREAK_EVEN_MAX)) > 0) return null;
+  if (runs.sharpe(strategy, targets, 0) <= 0) return 0;
+  if (runs.sharpe(strategy, targets, BREAK_EVEN_MAX) > 0) return null;
   let low = 0;
   let high = BREAK_EVEN_MAX;
   for (let step = 0; step < 40 && high - low > 1e-3 * Math.max(1, low); step += 1) {
     const middle = (low + high) / 2;
-    if ((await sharpeAtCost(strategy, frame, targets, cash, middle)) > 0) low = middle;
+    if (runs.sharpe(strategy, targets, middle) > 0) low = middle;
     else high = middle;
   }
   return (low + high) / 2;
@@ -83,19 +135,22 @@ export async function costSensitivityGate(
   files: Omit<SignalContext, 'frame'>,
   cash: number,
   config: GateConfig['cost_sensitivity'],
+  /** The strategy's own targets, when the caller has them (computeTargets gives the same ones). */
+  strategyTargets?: TargetWeights,
 ): Promise<GateResult> {
   const { variants, skipped, source } = parameterVariants(strategy);
   const n = topCount(variants.length);
   // The strategy itself (the grid holds it when its parameters are on the grid): its targets are kept for the break-even.
   const own = variants.findIndex((variant) => JSON.stringify(variant.strategy.signal) === JSON.stringify(strategy.signal));
-  let ownTargets: TargetWeights | undefined;
+  let ownTargets: TargetWeights | undefined = own >= 0 ? strategyTargets : undefined;
+  const runs = new CostRuns(frame, cash);
   // One variant's targets at a time (each is symbols × bars doubles), run at every cost level, then dropped.
   const sharpes: Record<string, number>[] = config.multipliers.map(() => ({}));
   for (let index = 0; index < variants.length; index += 1) {
-    const targets = computeTargets(variants[index].strategy, { frame, ...files });
+    const targets = index === own && ownTargets ? ownTargets : computeTargets(variants[index].strategy, { frame, ...files });
     if (index === own) ownTargets = targets;
     for (let level = 0; level < config.multipliers.length; level += 1) {
-      sharpes[level][variants[index].label] = await sharpeAtCost(variants[index].strategy, frame, targets, cash, config.multipliers[level]);
+      sharpes[level][variants[index].label] = runs.sharpe(variants[index].strategy, targets, config.multipliers[level]);
     }
   }
   const rankings: Ranking[] = [];
@@ -113,7 +168,7 @@ export async function costSensitivityGate(
   }
   const { overlaps, worst, tiedTop } = topOverlaps(rankings, variants.map((variant) => variant.label), n, config.tie_tolerance);
   // The break-even of the strategy itself (the grid holds it when its parameters are on the grid).
-  const breakEven = await breakEvenCostMultiple(strategy, frame, ownTargets ?? computeTargets(strategy, { frame, ...files }), cash);
+  const breakEven = await breakEvenCostMultiple(strategy, frame, ownTargets ?? strategyTargets ?? computeTargets(strategy, { frame, ...files }), cash, runs);
   const breakEvenText = breakEven === null ? 'no break-even cost found' : breakEven === 0 ? 'loses before costs' : `break-even at ×${breakEven.toFixed(2)} today's costs`;
   const passed = judgeCostSensitivity(worst, config);
   return {
