@@ -6,6 +6,7 @@ import type { Strategy } from '../strategy/schema';
 import { changeFlags } from './rebalance';
 import type { SignalContext, TargetWeights } from './types';
 import { firstIndexAtOrAfter } from '../data/timeIndex';
+import { loadArquero } from '../../shared/tables';
 
 /** Largest |weight| a weights file may give one symbol. */
 export const MAX_FILE_WEIGHT = 10;
@@ -131,18 +132,51 @@ export function weightsFileTargets(file: string, sizing: Strategy['sizing'], ctx
   const { frame } = ctx;
   const bars = frame.times.length;
   const entries = parseWeightsCsv(text, path, frame.symbols, sizing.allow_short);
-  entries.sort((a, b) => a.time - b.time || a.line - b.line);
-  const weights = frame.symbols.map(() => new Float64Array(bars));
-  const current = new Float64Array(frame.symbols.length);
-  const since = new Int32Array(frame.symbols.length);
-  for (const entry of entries) {
-    const bar = firstIndexAtOrAfter(frame.times, entry.time);
-    if (bar >= bars) break;
-    const s = entry.symbol;
-    weights[s].fill(current[s], since[s], bar);
-    current[s] = entry.weight;
-    since[s] = bar;
-  }
-  weights.forEach((column, s) => column.fill(current[s], since[s], bars));
+  const weights = pivotWeights(entries, frame.times, frame.symbols.length);
   return { weights, rebalance: changeFlags(weights, bars) };
+}
+
+/**
+ * The long → wide pivot (with arquero): each entry goes to the first bar at or after its time
+ * (entries past the last bar are dropped); where one symbol has several entries on one bar, the
+ * last by time, then by line, wins; then one column per symbol over every bar, each carrying its
+ * last given weight forward (0 before its first entry; symbols never given stay 0).
+ *
+ * Expressions are strings: arquero parses function source, which the minified bundles rename.
+ */
+export function pivotWeights(entries: readonly WeightsEntry[], times: Float64Array, symbols: number): Float64Array[] {
+  const bars = times.length;
+  const weights = Array.from({ length: symbols }, () => new Float64Array(bars));
+  if (entries.length === 0 || bars === 0) return weights;
+  const aq = loadArquero();
+  const key = (symbol: number) => `s${symbol}`;
+  const wide = aq
+    .from(entries)
+    .params({ bars })
+    .derive({ bar: aq.escape((d: WeightsEntry) => firstIndexAtOrAfter(times, d.time)), key: aq.escape((d: WeightsEntry) => key(d.symbol)) })
+    .filter('(d, $) => d.bar < $.bars')
+    // Materialise the filter: arquero 7's window functions (row_number below) misnumber rows of a
+    // filtered table that has not been reified.
+    .reify()
+    .orderby('time', 'line')
+    .groupby('bar', 'key')
+    .filter('d => op.row_number() === op.count()')
+    .ungroup()
+    .groupby('bar')
+    .pivot('key', { weight: 'd => op.any(d.weight)' });
+  const given = wide.columnNames().filter((name: string) => name !== 'bar');
+  if (given.length === 0) return weights;
+  const dense = aq
+    .table({ bar: Int32Array.from({ length: bars }, (_, bar) => bar) })
+    .join_left(wide, 'bar')
+    .orderby('bar')
+    .derive(Object.fromEntries(given.map((name: string) => [name, `d => op.fill_down(d[${JSON.stringify(name)}], 0)`])));
+  for (let symbol = 0; symbol < symbols; symbol += 1) {
+    const name = key(symbol);
+    if (!given.includes(name)) continue;
+    const column = dense.array(name) as ArrayLike<number>;
+    const out = weights[symbol];
+    for (let bar = 0; bar < bars; bar += 1) out[bar] = column[bar];
+  }
+  return weights;
 }
