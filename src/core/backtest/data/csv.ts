@@ -44,11 +44,11 @@ const DATE_HEADERS = ['date', 'datetime', 'timestamp', 'time'];
 const REQUIRED = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
 
 /** 10^k for k ≤ 22: exact doubles, so digits / 10^k is correctly rounded (the same as Number()). */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+export const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** A decimal number in text[s, e), or NaN. The fast path reads plain decimals from char codes. */
-function parseNumber(text: string, s: number, e: number): number {
+export function parseNumber(text: string, s: number, e: number): number {
   let i = s;
   let c = text.charCodeAt(i);
   let negative = false;
@@ -93,7 +93,7 @@ export function symbolFromFileName(label: string): string {
 }
 
 /** Growable per-symbol columns (allocated once per symbol, not per row). */
-class SeriesBuilder {
+export class SeriesBuilder {
   times: Float64Array;
   open: Float64Array;
   high: Float64Array;
@@ -107,6 +107,8 @@ class SeriesBuilder {
   lastDateStart = 0;
   lastDateEnd = 0;
   lastTime = -Infinity;
+  /** The byte-scanning parser (csvBytes.ts): the previous row's date cell as text when a row took the string path, else null and its bytes at lastDateStart (an offset in the file) for lastDateEnd - lastDateStart bytes. */
+  lastDateText: string | null = null;
 
   constructor(
     readonly symbol: string,
@@ -157,7 +159,7 @@ class SeriesBuilder {
  * quoted fields may hold commas, not line breaks). Fills starts/ends up to `max` fields and
  * returns the number of fields on the line.
  */
-function splitQuoted(text: string, s: number, e: number, starts: Int32Array | number[], ends: Int32Array | number[], max: number): number {
+export function splitQuoted(text: string, s: number, e: number, starts: Int32Array | number[], ends: Int32Array | number[], max: number): number {
   let field = 0;
   let i = s;
   for (;;) {
@@ -226,7 +228,7 @@ function countCommas(text: string, s: number, e: number): number {
 }
 
 /** A line of nothing but whitespace and commas (as spreadsheets export trailing rows): skipped. */
-function isBlankLine(text: string, s: number, e: number): boolean {
+export function isBlankLine(text: string, s: number, e: number): boolean {
   for (let i = s; i < e; i += 1) {
     const c = text.charCodeAt(i);
     if (c !== 44 && c !== 32 && c !== 9 && c !== 13) return false;
@@ -234,11 +236,11 @@ function isBlankLine(text: string, s: number, e: number): boolean {
   return true;
 }
 
-function listNames(names: string[], max = 10): string {
+export function listNames(names: string[], max = 10): string {
   return names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');
 }
 
-interface Columns {
+export interface Columns {
   /** Header names as written (trimmed), for messages. */
   names: string[];
   date: number;
@@ -250,7 +252,7 @@ interface Columns {
   volume: number;
 }
 
-function locateColumns(names: string[], label: string, line: number): Columns {
+export function locateColumns(names: string[], label: string, line: number): Columns {
   const lower = names.map((name) => name.toLowerCase());
   const find = (name: string): number => {
     const first = lower.indexOf(name);
@@ -284,7 +286,7 @@ function locateColumns(names: string[], label: string, line: number): Columns {
 }
 
 /** The universe symbol a single-symbol file holds: the explicit one, else the file name's stem. */
-function singleSymbol(label: string, universe: string[], explicit: string | undefined): string {
+export function singleSymbol(label: string, universe: string[], explicit: string | undefined): string {
   const given = explicit?.trim();
   const stem = symbolFromFileName(label);
   const symbol = given || universe.find((s) => s === stem) || universe.find((s) => s.toLowerCase() === stem.toLowerCase()) || stem;
@@ -305,24 +307,24 @@ function singleSymbol(label: string, universe: string[], explicit: string | unde
   return symbol;
 }
 
-function cellError(label: string, line: number, column: string, detail: string): InputError {
+export function cellError(label: string, line: number, column: string, detail: string): InputError {
   return new InputError(`${label} line ${line}, column ${column}: ${detail}.`);
 }
 
-function priceError(text: string, label: string, line: number, column: string, s: number, e: number, value: number): InputError {
+export function priceError(text: string, label: string, line: number, column: string, s: number, e: number, value: number): InputError {
   const raw = text.slice(s, e).trim();
   if (raw === '') return cellError(label, line, column, 'the value is empty; prices must be numbers greater than 0');
   if (Number.isNaN(value)) return cellError(label, line, column, `${JSON.stringify(raw)} is not a number`);
   return cellError(label, line, column, `${raw} is not a positive price; open, high, low and close must be greater than 0`);
 }
 
-function volumeError(text: string, label: string, line: number, column: string, s: number, e: number, value: number): InputError {
+export function volumeError(text: string, label: string, line: number, column: string, s: number, e: number, value: number): InputError {
   const raw = text.slice(s, e).trim();
   if (Number.isNaN(value)) return cellError(label, line, column, `${JSON.stringify(raw)} is not a number`);
   return cellError(label, line, column, `${raw} is negative; volume must be 0 or more`);
 }
 
-function fieldCountError(label: string, line: number, found: number, names: string[]): InputError {
+export function fieldCountError(label: string, line: number, found: number, names: string[]): InputError {
   const expected = names.length;
   if (found < expected) {
     const absent = names.slice(found).filter((name) => name !== '');
@@ -333,12 +335,15 @@ function fieldCountError(label: string, line: number, found: number, names: stri
 }
 
 function orderError(text: string, label: string, line: number, column: string, s: number, e: number, time: number, previous: SeriesBuilder): InputError {
-  const raw = text.slice(s, e).trim();
+  return orderErrorOf(label, line, column, text.slice(s, e).trim(), time, previous, () => text.slice(previous.lastDateStart, previous.lastDateEnd).trim());
+}
+
+/** The ordering message for a row whose date cell (trimmed) is `raw`; `before()` is the previous row's date cell, trimmed. */
+export function orderErrorOf(label: string, line: number, column: string, raw: string, time: number, previous: SeriesBuilder, before: () => string): InputError {
   if (time === previous.lastTime) {
     return cellError(label, line, column, `duplicate timestamp ${raw} for ${previous.symbol} (also on line ${previous.lastLine})`);
   }
-  const before = text.slice(previous.lastDateStart, previous.lastDateEnd).trim();
-  return cellError(label, line, column, `${raw} is not after ${before} (the previous ${previous.symbol} row, line ${previous.lastLine}); rows must be sorted by date`);
+  return cellError(label, line, column, `${raw} is not after ${before()} (the previous ${previous.symbol} row, line ${previous.lastLine}); rows must be sorted by date`);
 }
 
 /**
@@ -348,12 +353,7 @@ function orderError(text: string, label: string, line: number, column: string, s
  */
 export function parsePriceCsv(text: string, label: string, options: ParsePriceCsvOptions): ParsedPriceCsv {
   const universe = options.universe;
-  if (universe.length === 0) throw new InputError(`Cannot load ${label}: the universe lists no symbols.`);
-  const universeIndex = new Map<string, number>();
-  universe.forEach((symbol, index) => {
-    if (universeIndex.has(symbol)) throw new InputError(`Cannot load ${label}: the universe lists ${symbol} twice.`);
-    universeIndex.set(symbol, index);
-  });
+  const universeIndex = universeIndexOf(universe, label);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   // Classic Mac line endings (CR only): treat CR as the line break.
   if (text.indexOf('\n') === -1 && text.indexOf('\r') !== -1) text = text.replace(/\r/g, '\n');
@@ -514,6 +514,22 @@ export function parsePriceCsv(text: string, label: string, options: ParsePriceCs
     builder.lastDateEnd = de;
   }
 
+  return finishParse(label, long, builders, symbolIndex, dataRows);
+}
+
+/** Universe symbol → its index; refuses an empty universe or a symbol listed twice. */
+export function universeIndexOf(universe: string[], label: string): Map<string, number> {
+  if (universe.length === 0) throw new InputError(`Cannot load ${label}: the universe lists no symbols.`);
+  const universeIndex = new Map<string, number>();
+  universe.forEach((symbol, index) => {
+    if (universeIndex.has(symbol)) throw new InputError(`Cannot load ${label}: the universe lists ${symbol} twice.`);
+    universeIndex.set(symbol, index);
+  });
+  return universeIndex;
+}
+
+/** The parse's result once every row is read: refuses a file without data rows or without rows for a universe symbol. */
+export function finishParse(label: string, long: boolean, builders: SeriesBuilder[], symbolIndex: Map<string, number>, dataRows: number): ParsedPriceCsv {
   if (dataRows === 0) throw new InputError(`${label} has a header but no data rows.`);
   const absent = builders.filter((builder) => builder.count === 0).map((builder) => builder.symbol);
   if (absent.length > 0) {

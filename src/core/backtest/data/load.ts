@@ -3,12 +3,14 @@
  * or a directory of <SYMBOL>.csv files, aligned on the dates every symbol shares, optionally cut to
  * a window of dates. Every user error is an InputError of one sentence.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, fsInputError } from '../../shared/errors';
 import { sha256Hex } from '../../shared/hashing';
 import { type TimeWindow, formatTimestamp, parseWindow } from '../../shared/time';
-import { type SymbolSeries, parsePriceCsv } from './csv';
+import { type ParsePriceCsvOptions, type ParsedPriceCsv, type SymbolSeries, parsePriceCsv } from './csv';
+import { type ByteReader, parsePriceBytes } from './csvBytes';
 import { type PriceFrame, sliceFrame } from './frame';
 import { firstIndexAfter, firstIndexAtOrAfter } from './timeIndex';
 
@@ -43,29 +45,64 @@ export function loadPrices(path: string, options: LoadPricesOptions): PriceFrame
 }
 
 /**
- * The largest price file read whole: a JavaScript string holds at most ~512 M characters, so a
- * larger file is refused with a sentence rather than crashing (split it into a folder of
- * <SYMBOL>.csv files).
+ * The largest price file: one the byte parser (csvBytes.ts) cannot stream is read whole, and a
+ * JavaScript string holds at most ~512 M characters, so a larger file is refused with a sentence
+ * rather than crashing (split it into a folder of <SYMBOL>.csv files).
  */
 export const MAX_PRICE_FILE_BYTES = 500 * 1024 * 1024;
 
-function readBytes(path: string): Buffer {
+/** The file's size, after refusing what is not a regular file or is too large. */
+function checkPriceFile(path: string): number {
   try {
     const stat = statSync(path);
     if (!stat.isFile()) throw new InputError(`${path} is not a regular file.`);
     if (stat.size > MAX_PRICE_FILE_BYTES) {
       throw new InputError(`${path} is ${(stat.size / 1024 / 1024).toFixed(0)} MB, larger than the ${MAX_PRICE_FILE_BYTES / 1024 / 1024} MB a price file may be; split it into a folder of <SYMBOL>.csv files.`);
     }
-    return readFileSync(path);
+    return stat.size;
   } catch (err) {
     throw fsInputError(err, 'read price file', path);
   }
 }
 
+/**
+ * Parses one price file and hashes its bytes: streamed in chunks by the byte parser, or (a file it
+ * leaves to parsePriceCsv) read whole and decoded, as parsePriceCsv's text.
+ */
+function parsePriceFile(path: string, options: ParsePriceCsvOptions): { parsed: ParsedPriceCsv; fingerprint: string } {
+  const size = checkPriceFile(path);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw fsInputError(err, 'read price file', path);
+  }
+  try {
+    const read: ByteReader = (target, offset, length, position) => {
+      try {
+        return readSync(fd, target, offset, length, position);
+      } catch (err) {
+        throw fsInputError(err, 'read price file', path);
+      }
+    };
+    const hasher = createHash('sha256');
+    const parsed = parsePriceBytes(read, path, { ...options, size, onBytes: (chunk) => hasher.update(chunk) });
+    if (parsed) return { parsed, fingerprint: hasher.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw fsInputError(err, 'read price file', path);
+  }
+  return { parsed: parsePriceCsv(bytes.toString('utf8'), path, options), fingerprint: sha256Hex(bytes) };
+}
+
 function readPriceFile(path: string, universe: string[], symbol: string | undefined): Loaded {
-  const bytes = readBytes(path);
-  const parsed = parsePriceCsv(bytes.toString('utf8'), path, { universe, symbol });
-  return { series: parsed.series, paths: [path], fingerprint: sha256Hex(bytes) };
+  const { parsed, fingerprint } = parsePriceFile(path, { universe, symbol });
+  return { series: parsed.series, paths: [path], fingerprint };
 }
 
 /** <dir>/<SYMBOL>.csv per universe symbol (the file name matched case-insensitively when not exact). */
@@ -92,10 +129,10 @@ function readDirectory(dir: string, universe: string[]): Loaded {
   const series: SymbolSeries[] = [];
   const hashes: string[] = [];
   files.forEach((file, index) => {
-    const bytes = readBytes(file);
-    hashes.push(sha256Hex(bytes));
     const symbol = universe[index];
-    series.push(parsePriceCsv(bytes.toString('utf8'), file, { universe: [symbol], symbol }).series[0]);
+    const { parsed, fingerprint } = parsePriceFile(file, { universe: [symbol], symbol });
+    hashes.push(fingerprint);
+    series.push(parsed.series[0]);
   });
   return { series, paths: files, fingerprint: sha256Hex(hashes.join('')) };
 }
