@@ -19,7 +19,7 @@ describe('strategy pool', () => {
     assert.match(result.manifest_hash, /^[0-9a-f]{64}$/);
     const files = pool.candidateFiles(result.manifest_hash);
     const dir = join(pool.candidatesDir, result.manifest_hash);
-    assert.deepEqual(files, { dir, payload: join(dir, 'payload.json'), metadata: join(dir, 'metadata.json'), manifest: join(dir, 'manifest.json'), evidence: join(dir, 'evidence') });
+    assert.deepEqual(files, { dir, payload: join(dir, 'payload.json'), metadata: join(dir, 'metadata.json'), manifest: join(dir, 'manifest.json'), evidence: join(dir, 'evidence'), lineage: join(dir, 'lineage.json'), rejection: join(dir, 'rejection.json') });
     assert.deepEqual(readdirSync(dir).sort(), ['manifest.json', 'metadata.json', 'payload.json']);
     assert.deepEqual(readJson(files.payload), payload);
     const manifest = readJson<Record<string, unknown>>(files.manifest);

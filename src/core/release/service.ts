@@ -12,7 +12,10 @@ import { shortHash } from '../shared/labels';
 import { type SavedReport, latestReport } from '../evidence/reports/store';
 import { type ApprovalContext, type ApprovalGate, samePerson } from './approval';
 import { type CommitmentProblem, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
-import type { StableManifest } from './pool/schemas';
+import type { Lineage, StableManifest } from './pool/schemas';
+import { gitLineage } from './lineage';
+import { type RejectRequest, type RejectResult, type VersionDetails, rejectCandidate, rejectedReason, versionDetails } from './registry';
+import { type VersionDiff, versionDiff } from './diff';
 import { type SignatureCheck, checkSignature, signMessage } from './signing';
 
 export interface ReleasePolicy {
@@ -48,13 +51,22 @@ export interface ApproveAndPublishRequest {
   prices?: string;
   /** An SSH key (a key file, or `key::ssh-…` held by ssh-agent) that signs the HISTORY entry. */
   signKey?: string;
+  /** Run every check (policy, evidence, recheck, signature) and write nothing at all. */
+  dryRun?: boolean;
 }
 
-export interface ApproveAndPublishResult extends DeployWrite {
+/** A dry run's result is what the write would have been: its entry, CURRENT and head (not written). */
+export interface DryRun {
+  dry_run?: true;
+}
+
+export interface ApproveAndPublishResult extends DeployWrite, DryRun {
   stable: StableManifest;
   /** The codes of the refusals a forced approval overrode. */
   overridden: string[];
 }
+
+export interface RollbackResult extends DeployWrite, DryRun {}
 
 export interface RollbackCommand {
   /** A full hash or unique prefix of an earlier version; the previous version when absent. */
@@ -63,6 +75,8 @@ export interface RollbackCommand {
   note?: string;
   /** An SSH key that signs the HISTORY entry. */
   signKey?: string;
+  /** Run every check (integrity, signature) and write nothing at all. */
+  dryRun?: boolean;
 }
 
 /** verify's report: the deploy files, every pool file an entry points at, every signature. */
@@ -116,9 +130,11 @@ export class ReleaseService {
   readonly reportsDir?: string;
   private readonly gates: ApprovalGate[];
   private readonly policy: ReleasePolicy;
+  private readonly now: () => Date;
 
   constructor(options: ReleaseOptions) {
     const now = options.now ?? (() => new Date());
+    this.now = now;
     this.pool = new StrategyPool(options.poolRoot, now);
     this.deploy = new DeployStore(options.deployDir, now, { onAbandoned: (pending, history) => this.removeAbandonedStable(pending, history) });
     this.reportsDir = options.reportsDir;
@@ -130,14 +146,15 @@ export class ReleaseService {
    * Proposes a strategy document with its metadata. The newest precheck and canary reports saved
    * for the payload's own hash are copied into the candidate as its evidence.
    */
-  propose(payload: unknown, metadata: unknown): ProposeResult {
+  propose(payload: unknown, metadata: unknown, options: { source?: string; lineage?: Lineage } = {}): ProposeResult {
     const evidence = this.evidenceFor(payload);
     const signatures = new Map<string, string>();
     for (const saved of evidence) {
       const signature = readTextIfExists(reportSignaturePath(saved.path));
       if (signature) signatures.set(saved.report_hash, signature);
     }
-    return this.pool.propose(payload, metadata, evidence, signatures);
+    const lineage = options.lineage ?? (options.source === undefined ? undefined : gitLineage(options.source));
+    return this.pool.propose(payload, metadata, evidence, signatures, lineage);
   }
 
   /**
@@ -187,7 +204,8 @@ export class ReleaseService {
     const payload = readJsonFile(payloadPath, z.unknown(), 'payload');
     const metadata = readJsonFile(metadataPath, z.unknown(), 'metadata');
     try {
-      return this.propose(payload, metadata);
+      // The staged payload carries the lineage of the strategy file it was staged from.
+      return this.propose(payload, metadata, { lineage: this.pool.stagedLineage(payloadPath) ?? gitLineage(payloadPath) });
     } catch (err) {
       if (err instanceof InputError) {
         throw new InputError(err.message.replace(/^payload /, `${payloadPath} `).replace(/^metadata /, `${metadataPath} `));
@@ -216,6 +234,8 @@ export class ReleaseService {
     // Read CURRENT before approving, so a refused publish leaves the pool untouched.
     const state = await this.deploy.read();
     if (state.current?.manifest_hash === hash) throw new RefusedError('already_current', `${shortHash(hash)} is already CURRENT; nothing to publish.`);
+    const rejection = this.pool.rejection(hash);
+    if (rejection) throw new RefusedError('approval', [rejectedReason(rejection)]);
     const seen = this.pool.candidateCommitments(hash);
     const context: ApprovalContext = { approver, note, current: state.current, pricesPath: request.prices };
     const reasons: RefusalReason[] = [];
@@ -229,6 +249,8 @@ export class ReleaseService {
 
     let stable: StableManifest | undefined;
     const prepare: PrepareWrite = (_state, committed) => {
+      const rejected = this.pool.rejection(hash);
+      if (rejected) throw new RefusedError('approval', [rejectedReason(rejected)]);
       const now = this.pool.candidateCommitments(hash);
       if (now.payload_hash !== seen.payload_hash || now.evidence.join() !== seen.evidence.join()) {
         throw new RefusedError('integrity', `The files of candidate ${shortHash(hash)} changed while it was being approved; nothing was published.`);
@@ -242,6 +264,7 @@ export class ReleaseService {
       }
       // Never committed: a stable manifest left by a failed publish is not reused; this approval writes its own.
       const text = this.pool.stableManifestText(hash, { approver, note, forced: overridden.length > 0 });
+      if (request.dryRun) stable = JSON.parse(text) as StableManifest;
       stable = JSON.parse(text) as StableManifest;
       const stable_hash = sha256Hex(text);
       return {
@@ -257,9 +280,10 @@ export class ReleaseService {
       overridden,
       prepare,
       sign: this.signer(request.signKey, approver),
+      dryRun: request.dryRun,
     });
     if (!stable) throw new Error('the publish wrote no stable manifest');
-    return { ...write, stable, overridden };
+    return { ...write, stable, overridden, ...(request.dryRun ? { dry_run: true as const } : {}) };
   }
 
   /** Refuses (never overridably) when signatures are required and no key was given. */
@@ -313,7 +337,7 @@ export class ReleaseService {
    * against what its publish entry committed to, under the lock; the rollback entry commits to the
    * same files and is signed like an approval.
    */
-  async rollback(command: RollbackCommand): Promise<DeployWrite> {
+  async rollback(command: RollbackCommand): Promise<RollbackResult> {
     const actor = validate(ActorSchema, command.actor, 'actor');
     const note = validate(NoteSchema, command.note ?? '', 'note');
     this.requireSignatureKey(command.signKey, 'rollback');
@@ -324,7 +348,8 @@ export class ReleaseService {
       this.refuseChanged(committed.manifest_hash, commitments, `entry ${committed.seq}`);
       return { commitments };
     };
-    return this.deploy.rollback({ to, actor, note, prepare, sign: this.signer(command.signKey, actor) });
+    const write = await this.deploy.rollback({ to, actor, note, prepare, sign: this.signer(command.signKey, actor), dryRun: command.dryRun });
+    return command.dryRun ? { ...write, dry_run: true } : write;
   }
 
   /**
@@ -425,5 +450,27 @@ export class ReleaseService {
 
   listPool(): PoolListing {
     return this.pool.list();
+  }
+
+  /**
+   * Rejects a candidate (`note` required): recorded in the pool, it leaves the candidate lists and
+   * approval refuses it, forced or not. A stable or CURRENT version is refused; rejecting again
+   * returns the first rejection (`created: false`).
+   */
+  async reject(request: RejectRequest): Promise<RejectResult> {
+    const actor = validate(ActorSchema, request.actor, 'actor');
+    const current = (await this.deploy.read()).current?.manifest_hash;
+    return rejectCandidate(this.pool, current, { ...request, actor }, this.now());
+  }
+
+  /** One version (a hash or unique prefix) in full: status, payload, metadata, lineage, evidence, approval, rejection, HISTORY. */
+  async show(hashOrPrefix: string): Promise<VersionDetails> {
+    const state = await this.deploy.read();
+    return versionDetails(this.pool, hashOrPrefix, state.current?.manifest_hash, state.history);
+  }
+
+  /** Two versions compared: payload leaves that changed, and their newest evidence's metrics (b − a). */
+  diff(a: string, b: string): VersionDiff {
+    return versionDiff(this.pool, a, b);
   }
 }

@@ -42,7 +42,9 @@ export type RefusalKind =
   /** Another process holds the store's lock, or the lock was lost. */
   | 'busy'
   /** A signature is required and missing, or its key is not allowed for the actor (never overridable). */
-  | 'signature';
+  | 'signature'
+  /** The version cannot be rejected: it is stable or CURRENT. */
+  | 'rejection';
 
 /** One reason of a refusal. `code` is stable for scripts and tests; `message` is one sentence. */
 export interface RefusalReason {

@@ -100,6 +100,8 @@ export interface PublishRequest {
   overridden?: readonly string[];
   prepare?: PrepareWrite;
   sign?: SignEntry;
+  /** Check everything, write nothing: the result is the entry the write would append. */
+  dryRun?: boolean;
 }
 
 export interface RollbackRequest {
@@ -109,6 +111,7 @@ export interface RollbackRequest {
   note: string;
   prepare?: PrepareWrite;
   sign?: SignEntry;
+  dryRun?: boolean;
 }
 
 export interface DeployWrite {
@@ -117,6 +120,13 @@ export interface DeployWrite {
   /** The new head of HISTORY (the entry's hash): what a consumer pins. */
   head: string;
 }
+
+/** What one write appends: the entry's fields, the pool's answer, the signer. */
+type WritePlan = (state: DeployState) => {
+  fields: { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true; overridden?: string[] };
+  prepared: PreparedWrite;
+  sign?: SignEntry;
+};
 
 export interface DeployStoreOptions {
   lock?: LockOptions;
@@ -233,10 +243,12 @@ export class DeployStore {
         prepared: request.prepare?.(state, committed) ?? {},
         sign: request.sign,
       };
-    });
+    }, { dryRun: request.dryRun });
   }
 
   async rollback(request: RollbackRequest): Promise<DeployWrite> {
+    // Without HISTORY there is nothing to return to: refused before the lock, so nothing is created (not even the deploy dir).
+    if (!existsSync(this.historyPath)) rollbackTarget([], request.to);
     return this.append((state) => {
       const target = rollbackTarget(state.stack, request.to);
       const committed = state.entry(target.published_seq);
@@ -251,7 +263,7 @@ export class DeployStore {
         prepared: request.prepare?.(state, committed) ?? {},
         sign: request.sign,
       };
-    });
+    }, { dryRun: request.dryRun });
   }
 
   /**
@@ -260,44 +272,21 @@ export class DeployStore {
    * Anything that fails before the commit point undoes what was written; after it, the journal
    * lets the next writer complete CURRENT.
    */
-  private async append(
-    plan: (state: DeployState) => {
-      fields: { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true; overridden?: string[] };
-      prepared: PreparedWrite;
-      sign?: SignEntry;
-    },
-  ): Promise<DeployWrite> {
+  private async append(plan: WritePlan, options: { dryRun?: boolean } = {}): Promise<DeployWrite> {
+    if (options.dryRun) {
+      // Every check a write makes, on a snapshot read without the lock; nothing is written (not
+      // even the lock, nor the deploy dir when it does not exist yet).
+      const files = await this.snapshot();
+      const { entry, current } = this.draft(files, plan);
+      return { entry, current, head: entry.hash };
+    }
     return withDirLock(
       this.dir,
       (assertHeld) => {
         this.removeDeadTemps();
         const files = this.parse(this.rawFiles());
         this.finishInterruptedWrite(files, assertHeld);
-        const state = this.checkedState(files);
-        const { fields, prepared, sign } = plan(state);
-        const last = state.head;
-        const sealed = sealEntry({
-          seq: state.length + 1,
-          ...fields,
-          from_hash: state.current?.manifest_hash ?? null,
-          ts: this.now().toISOString(),
-          ...(prepared.commitments
-            ? { stable_hash: prepared.commitments.stable_hash, payload_hash: prepared.commitments.payload_hash, evidence: [...prepared.commitments.evidence].sort() }
-            : {}),
-          prev: last?.hash ?? null,
-        });
-        const signature = sign?.(sealed.hash);
-        const entry: HistoryEntry = signature ? { ...sealed, signature } : sealed;
-        // The new HISTORY: appended to the checkpointed bytes, or (after a full verification) the
-        // whole array written again, as before checkpoints.
-        const prefix = files.chain && files.historyBytes ? historyPrefix(files.historyBytes) : undefined;
-        const chain = files.chain ?? Chain.of(files.history);
-        // Written in the schema's key order, as every later write (a full one included) writes it.
-        const ordered = HistoryEntrySchema.parse(entry);
-        const historyBytes = prefix ? appendedHistory(prefix, ordered) : Buffer.from(prettyJson([...files.history, ordered]), 'utf8');
-        if (!chain || !chain.advance(entry)) throw new Error('a verified history always takes the entry sealed for it');
-        const current = chain.currentRecord();
-        if (!current) throw new Error('a history with entries always has a CURRENT');
+        const { entry, current, chain, historyBytes, prepared } = this.draft(files, plan);
 
         const pool = prepared.files;
         const temps: PreparedFile[] = [];
@@ -333,6 +322,36 @@ export class DeployStore {
       },
       this.options.lock,
     );
+  }
+
+  /** The entry a write appends to `files` (checked, planned, sealed and signed), and the files it makes. */
+  private draft(files: LoadedFiles, plan: WritePlan) {
+    const state = this.checkedState(files);
+    const { fields, prepared, sign } = plan(state);
+    const last = state.head;
+    const sealed = sealEntry({
+      seq: state.length + 1,
+      ...fields,
+      from_hash: state.current?.manifest_hash ?? null,
+      ts: this.now().toISOString(),
+      ...(prepared.commitments
+        ? { stable_hash: prepared.commitments.stable_hash, payload_hash: prepared.commitments.payload_hash, evidence: [...prepared.commitments.evidence].sort() }
+        : {}),
+      prev: last?.hash ?? null,
+    });
+    const signature = sign?.(sealed.hash);
+    const entry: HistoryEntry = signature ? { ...sealed, signature } : sealed;
+    // The new HISTORY: appended to the checkpointed bytes, or (after a full verification) the
+    // whole array written again, as before checkpoints.
+    const prefix = files.chain && files.historyBytes ? historyPrefix(files.historyBytes) : undefined;
+    const chain = files.chain ?? Chain.of(files.history);
+    // Written in the schema's key order, as every later write (a full one included) writes it.
+    const ordered = HistoryEntrySchema.parse(entry);
+    const historyBytes = prefix ? appendedHistory(prefix, ordered) : Buffer.from(prettyJson([...files.history, ordered]), 'utf8');
+    if (!chain || !chain.advance(entry)) throw new Error('a verified history always takes the entry sealed for it');
+    const current = chain.currentRecord();
+    if (!current) throw new Error('a history with entries always has a CURRENT');
+    return { entry, current, chain, historyBytes, prepared };
   }
 
   get checkpointPath(): string {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync, renameSync, utimesSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { InputError, RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
@@ -8,6 +8,7 @@ import {
   assertNoSymlinkBelow,
   ensureDir,
   readStoreBytesIfExists,
+  readTextIfExists,
   removeIfExists,
   symlinkRefusal,
   writeFileAtomicSync,
@@ -19,6 +20,10 @@ import { shortHash } from '../../shared/labels';
 import {
   type CandidateManifest,
   CandidateManifestSchema,
+  type Lineage,
+  LineageSchema,
+  type Rejection,
+  RejectionSchema,
   type Metadata,
   MetadataSchema,
   type Payload,
@@ -30,6 +35,8 @@ import {
 import { type ReportFolder, type SavedReport, parseReportFileName, readReportFolder, saveReport } from '../../evidence/reports/store';
 
 const INDEX_FILE = 'index.json';
+/** 2: entries carry the candidate's lineage and rejection. */
+const INDEX_VERSION = 2;
 
 interface IndexEntry {
   key: string;
@@ -41,7 +48,7 @@ interface IndexEntry {
  * read and validated, so it is not validated field by field again: that would cost what the index
  * saves); anything else is rebuilt.
  */
-const PoolIndexSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), z.unknown()) });
+const PoolIndexSchema = z.object({ version: z.literal(INDEX_VERSION), entries: z.record(z.string(), z.unknown()) });
 
 /** An index entry as list() wrote it: a key and a candidate whose manifest names it. */
 function isIndexEntry(hash: string, value: unknown): value is IndexEntry {
@@ -80,6 +87,10 @@ export interface CommitmentProblem {
 /** A candidate as the pool lists it: what a person scans (the payload is read when it is opened). */
 export interface ListedCandidate extends Omit<Candidate, 'payload'> {
   evidence: EvidenceSummary;
+  /** Where its strategy file came from in git, when it was in a work tree. */
+  lineage?: Lineage;
+  /** Present when the candidate was rejected (it is then listed under `rejected` only). */
+  rejection?: Rejection;
 }
 
 export interface ProposeResult {
@@ -91,6 +102,8 @@ export interface ProposeResult {
   dir: string;
   /** The reports copied in as evidence by this call. */
   evidence: { kind: string; report_hash: string; passed: boolean | string }[];
+  /** The candidate's recorded lineage (the first proposal's), when it has one. */
+  lineage?: Lineage;
 }
 
 export interface ApproveRequest {
@@ -115,6 +128,8 @@ export interface CandidateFiles {
   metadata: string;
   manifest: string;
   evidence: string;
+  lineage: string;
+  rejection: string;
 }
 
 /** The file of a stable version: `stable/<hash>/manifest.json`. */
@@ -123,11 +138,14 @@ export interface StableFiles {
   manifest: string;
 }
 
-const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json', evidence: 'evidence', evidenceSignatures: 'evidence-signatures' } as const;
+const CANDIDATE_FILE_NAMES = { payload: 'payload.json', metadata: 'metadata.json', manifest: 'manifest.json', evidence: 'evidence', evidenceSignatures: 'evidence-signatures', lineage: 'lineage.json', rejection: 'rejection.json' } as const;
 const STABLE_FILE_NAMES = { manifest: 'manifest.json' } as const;
 
 export interface PoolListing {
+  /** Candidates not rejected, newest first: waiting for approval, or stable (`stable` set). */
   candidates: ListedCandidate[];
+  /** Rejected candidates, newest first (each with its `rejection`); list() always sets it. */
+  rejected?: ListedCandidate[];
   stable: StableManifest[];
   /** Entries that could not be read, each one sentence; listing never fails because of them. */
   problems: string[];
@@ -169,6 +187,8 @@ export class StrategyPool {
       metadata: join(dir, CANDIDATE_FILE_NAMES.metadata),
       manifest: join(dir, CANDIDATE_FILE_NAMES.manifest),
       evidence: join(dir, CANDIDATE_FILE_NAMES.evidence),
+      lineage: join(dir, CANDIDATE_FILE_NAMES.lineage),
+      rejection: join(dir, CANDIDATE_FILE_NAMES.rejection),
     };
   }
 
@@ -184,12 +204,27 @@ export class StrategyPool {
    * Stages a strategy document for propose: payload.json is replaced by it, metadata.json is
    * written only when absent (a person may have edited it). Never evidence: propose finds that.
    */
-  stage(document: unknown, proposedBy: string): { payload: string; metadata: string } {
+  stage(document: unknown, proposedBy: string, lineage?: Lineage): { payload: string; metadata: string } {
     const files = this.stagedFiles();
     ensureDir(this.root);
     writeFileAtomicSync(files.payload, prettyJson(document));
+    // The lineage of the file staged, for propose; none when it was not in a git work tree.
+    const lineagePath = join(this.root, CANDIDATE_FILE_NAMES.lineage);
+    if (lineage) writeFileAtomicSync(lineagePath, prettyJson(lineage));
+    else removeIfExists(lineagePath);
     if (!existsSync(files.metadata)) writeFileAtomicSync(files.metadata, prettyJson({ proposed_by: proposedBy }));
     return files;
+  }
+
+  /** The lineage stage() recorded, when `payloadPath` is the staged payload; else undefined. */
+  stagedLineage(payloadPath: string): Lineage | undefined {
+    if (resolve(payloadPath) !== resolve(this.stagedFiles().payload)) return undefined;
+    const text = readTextIfExists(join(this.root, CANDIDATE_FILE_NAMES.lineage));
+    try {
+      return text === undefined ? undefined : LineageSchema.parse(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Where a stable version's approval manifest is (whether or not it exists). */
@@ -202,7 +237,13 @@ export class StrategyPool {
    * Puts a proposal in the pool with the reports found for its payload as evidence. Proposing the
    * same payload and metadata again returns the same candidate and adds any newer evidence.
    */
-  propose(payloadInput: unknown, metadataInput: unknown, evidence: readonly SavedReport[] = [], signatures: ReadonlyMap<string, string> = new Map()): ProposeResult {
+  propose(
+    payloadInput: unknown,
+    metadataInput: unknown,
+    evidence: readonly SavedReport[] = [],
+    signatures: ReadonlyMap<string, string> = new Map(),
+    lineage?: Lineage,
+  ): ProposeResult {
     const payload = validate(PayloadSchema, payloadInput, 'payload');
     const carried = EVIDENCE_KEYS.find((key) => typeof metadataInput === 'object' && metadataInput !== null && key in metadataInput);
     if (carried) throw new InputError(`metadata carries "${carried}": evidence is never taken from metadata; propose attaches the reports saved for the payload itself.`);
@@ -230,10 +271,19 @@ export class StrategyPool {
       const now = new Date();
       utimesSync(dir, now, now);
     };
+    /** The first proposal's lineage stands; one proposed without lineage gets this one's. */
+    const keepLineage = (): Lineage | undefined => {
+      const recorded = this.lineage(hash);
+      if (recorded || !lineage) return recorded;
+      writeStoreFileSync(this.candidateFiles(hash).lineage, prettyJson(lineage));
+      return lineage;
+    };
+    const withLineage = (recorded: Lineage | undefined) => (recorded ? { lineage: recorded } : {});
     if (this.hasCandidate(hash)) {
       const existing = this.candidate(hash);
+      const recorded = keepLineage();
       addEvidence();
-      return { manifest_hash: hash, created: false, manifest: existing.manifest, dir, evidence: attached };
+      return { manifest_hash: hash, created: false, manifest: existing.manifest, dir, evidence: attached, ...withLineage(recorded) };
     }
     const manifest: CandidateManifest = {
       kind: 'qraft.candidate',
@@ -250,14 +300,38 @@ export class StrategyPool {
         [CANDIDATE_FILE_NAMES.payload]: payload,
         [CANDIDATE_FILE_NAMES.metadata]: metadata,
         [CANDIDATE_FILE_NAMES.manifest]: manifest,
+        ...(lineage ? { [CANDIDATE_FILE_NAMES.lineage]: lineage } : {}),
       },
       (temp) => {
         for (const saved of evidence) saveReport(join(temp, CANDIDATE_FILE_NAMES.evidence), saved.report);
         attachSignatures(temp);
       },
     );
+    const recorded = created ? lineage : keepLineage();
     if (!created) addEvidence();
-    return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest, dir, evidence: attached };
+    return { manifest_hash: hash, created, manifest: created ? manifest : this.candidate(hash).manifest, dir, evidence: attached, ...withLineage(recorded) };
+  }
+
+  /** The candidate's lineage (`lineage.json`), validated; undefined when it has none. */
+  lineage(hash: string): Lineage | undefined {
+    const path = this.candidateFiles(hash).lineage;
+    return readStoreBytesIfExists(path, this.root) === undefined ? undefined : this.readStoreJson(path, LineageSchema, 'lineage');
+  }
+
+  /** The candidate's rejection (`rejection.json`), validated; undefined when it was not rejected. */
+  rejection(hash: string): Rejection | undefined {
+    const path = this.candidateFiles(hash).rejection;
+    if (readStoreBytesIfExists(path, this.root) === undefined) return undefined;
+    const rejection = this.readStoreJson(path, RejectionSchema, 'rejection');
+    if (rejection.manifest_hash !== hash) throw new RefusedError('integrity', `${path} names ${rejection.manifest_hash}, not ${hash}.`);
+    return rejection;
+  }
+
+  /** Records a rejection (atomically, never through a symbolic link); the release service checks it may. */
+  writeRejection(hash: string, rejection: Rejection): void {
+    const files = this.candidateFiles(hash);
+    assertNoSymlinkBelow(this.root, files.rejection);
+    writeStoreFileSync(files.rejection, prettyJson(rejection));
   }
 
   /** Resolves a validated hash or prefix to a full candidate hash. */
@@ -496,7 +570,14 @@ export class StrategyPool {
       }
       try {
         const { payload, ...candidate } = this.candidate(hash);
-        const listed: ListedCandidate = { ...candidate, evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(payload)) };
+        const lineage = this.lineage(hash);
+        const rejection = this.rejection(hash);
+        const listed: ListedCandidate = {
+          ...candidate,
+          evidence: summarize(readReportFolder(this.candidateFiles(hash).evidence), strategyHash(payload)),
+          ...(lineage ? { lineage } : {}),
+          ...(rejection ? { rejection } : {}),
+        };
         candidates.push(listed);
         if (key !== undefined) next[hash] = { key, candidate: listed };
         changed = true;
@@ -510,7 +591,8 @@ export class StrategyPool {
     candidates.sort((a, b) => newestFirst(a.manifest.proposed_at, b.manifest.proposed_at));
     const stable = candidates.flatMap((candidate) => (candidate.stable ? [candidate.stable] : []));
     stable.sort((a, b) => newestFirst(a.ts, b.ts));
-    return { candidates, stable, problems };
+    const rejected = candidates.filter((candidate) => candidate.rejection);
+    return { candidates: rejected.length > 0 ? candidates.filter((candidate) => !candidate.rejection) : candidates, rejected, stable, problems };
   }
 
   /**
@@ -549,7 +631,7 @@ export class StrategyPool {
   /** Best effort: a pool that cannot be written (read-only, full) is listed without an index. */
   private writeIndex(entries: Record<string, IndexEntry>): void {
     try {
-      if (existsSync(this.candidatesDir)) writeStoreFileSync(this.indexPath, JSON.stringify({ version: 1, entries }));
+      if (existsSync(this.candidatesDir)) writeStoreFileSync(this.indexPath, JSON.stringify({ version: INDEX_VERSION, entries }));
     } catch {
       // The next listing reads the candidates again.
     }

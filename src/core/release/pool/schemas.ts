@@ -44,3 +44,26 @@ export const StableManifestSchema = CandidateManifestSchema.extend({
   forced: z.boolean().optional(),
 });
 export type StableManifest = z.output<typeof StableManifestSchema>;
+
+/**
+ * Where a proposal's strategy file came from, when it was in a git work tree: the commit checked
+ * out (HEAD), the file's path in the repository, and whether the file differed from that commit
+ * (changed, or not tracked at all). Kept in its own file, `candidates/<hash>/lineage.json`, out of
+ * the manifest hash: the same strategy proposed from two commits is the same candidate.
+ */
+export const LineageSchema = z.object({
+  commit: z.string().regex(/^[0-9a-f]{40,64}$/, 'expected a git commit id'),
+  path: z.string().min(1),
+  dirty: z.boolean(),
+});
+export type Lineage = z.output<typeof LineageSchema>;
+
+/** A candidate turned down: `candidates/<hash>/rejection.json`. Approval refuses it from then on. */
+export const RejectionSchema = z.object({
+  kind: z.literal('qraft.rejection'),
+  manifest_hash: Sha256,
+  rejected_by: z.string(),
+  note: z.string(),
+  ts: z.string(),
+});
+export type Rejection = z.output<typeof RejectionSchema>;
