@@ -18,7 +18,9 @@ function loadViews(): typeof Views {
 
 /** Wires the views and commands to the core; all behaviour lives in src/core and src/views. */
 export function activate(context: vscode.ExtensionContext): QraftApi {
-  const { createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts } = loadViews();
+  const { useTranslator, createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts } = loadViews();
+  // The view models word their rows through vscode.l10n (English, or the bundle of VS Code's display language).
+  useTranslator(vscode.l10n.t);
   const log = createLog(context);
   const interpreters = new PythonInterpreters(log);
   context.subscriptions.push(interpreters);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { STRATEGY_LENSES, offersStrategyLenses, strategyLensAnchor } from './models/codeLens';
+import { offersStrategyLenses, strategyLensAnchor, strategyLenses } from './models/codeLens';
 
 /** Run Precheck · Run Canary · Propose above a strategy file's (or a strategy payload.json's) "name". */
 export function registerStrategyCodeLenses(context: vscode.ExtensionContext): void {
@@ -10,7 +10,7 @@ export function registerStrategyCodeLenses(context: vscode.ExtensionContext): vo
       if (!offersStrategyLenses(document.uri.path, document.getText())) return [];
       const anchor = strategyLensAnchor(document.getText());
       const range = new vscode.Range(anchor.line, anchor.startCharacter, anchor.line, anchor.endCharacter);
-      return STRATEGY_LENSES.map((lens) => new vscode.CodeLens(range, { title: lens.title, command: lens.command, arguments: [document.uri] }));
+      return strategyLenses().map((lens) => new vscode.CodeLens(range, { title: lens.title, command: lens.command, arguments: [document.uri] }));
     },
   };
   context.subscriptions.push(

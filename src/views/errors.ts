@@ -17,7 +17,7 @@ export function reportError(log: vscode.LogOutputChannel, action: string, err: u
   }
   log.error(`${action} failed unexpectedly`, err instanceof Error ? (err.stack ?? err.message) : String(err));
   const detail = err instanceof Error ? err.message : String(err);
-  void vscode.window.showErrorMessage(`Qraft: ${action} failed unexpectedly (${detail}). See the "Qraft Release" output for details.`);
+  void vscode.window.showErrorMessage(vscode.l10n.t('Qraft: {0} failed unexpectedly ({1}). See the "Qraft Release" output for details.', action, detail));
 }
 
 /** Runs a command body, reporting any failure; commands never throw into VS Code. */

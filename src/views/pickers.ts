@@ -24,11 +24,11 @@ export async function pickStrategyFile(argument?: vscode.Uri): Promise<vscode.Ur
   const active = vscode.window.activeTextEditor?.document.uri;
   if (isStrategyFile(active)) return active;
   const found = await vscode.workspace.findFiles(STRATEGY_GLOB, '**/{node_modules,artifacts}/**', 200);
-  if (found.length === 0) throw new InputError('No strategy.json or *.strategy.json in the workspace: create one (see examples/strategy.json).');
+  if (found.length === 0) throw new InputError(vscode.l10n.t('No strategy.json or *.strategy.json in the workspace: create one (see examples/strategy.json).'));
   if (found.length === 1) return found[0];
   const picked = await vscode.window.showQuickPick(
     found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
-    { placeHolder: 'Strategy file' },
+    { placeHolder: vscode.l10n.t('Strategy file') },
   );
   return picked?.uri ?? dismissed();
 }
@@ -37,7 +37,7 @@ export async function askActor(folder: vscode.WorkspaceFolder, prompt: string): 
   const value = await vscode.window.showInputBox({
     prompt,
     value: await defaultActor(folder.uri.fsPath),
-    validateInput: (text) => (text.trim() ? undefined : 'A name is required: HISTORY records who did it.'),
+    validateInput: (text) => (text.trim() ? undefined : vscode.l10n.t('A name is required: HISTORY records who did it.')),
   });
   return value?.trim() || dismissed();
 }
@@ -45,8 +45,8 @@ export async function askActor(folder: vscode.WorkspaceFolder, prompt: string): 
 export async function askNote(prompt: string, required = false): Promise<string> {
   const value = await vscode.window.showInputBox({
     prompt,
-    placeHolder: required ? 'Required' : 'Optional',
-    validateInput: (text) => (required && !text.trim() ? 'A note is required here.' : undefined),
+    placeHolder: required ? vscode.l10n.t('Required') : vscode.l10n.t('Optional'),
+    validateInput: (text) => (required && !text.trim() ? vscode.l10n.t('A note is required here.') : undefined),
   });
   return value === undefined ? dismissed() : value.trim();
 }
@@ -54,16 +54,18 @@ export async function askNote(prompt: string, required = false): Promise<string>
 /** A candidate not yet published as stable (stable ones are offered too, marked). */
 export async function pickCandidate(release: ReleaseService): Promise<string> {
   const { candidates } = release.listPool();
-  if (candidates.length === 0) throw new InputError('The strategy pool is empty: propose a strategy first.');
+  if (candidates.length === 0) throw new InputError(vscode.l10n.t('The strategy pool is empty: propose a strategy first.'));
   const items = [...candidates]
     .sort((a, b) => b.manifest.proposed_at.localeCompare(a.manifest.proposed_at))
     .map((candidate) => ({
       label: strategyLabel(candidate.manifest.strategy),
       description: shortHash(candidate.manifest.manifest_hash),
-      detail: `proposed by ${candidate.manifest.proposed_by} at ${candidate.manifest.proposed_at}${candidate.stable ? ` · stable, approved by ${candidate.stable.approved_by}` : ''}`,
+      detail: candidate.stable
+        ? vscode.l10n.t('proposed by {0} at {1} · stable, approved by {2}', candidate.manifest.proposed_by, candidate.manifest.proposed_at, candidate.stable.approved_by)
+        : vscode.l10n.t('proposed by {0} at {1}', candidate.manifest.proposed_by, candidate.manifest.proposed_at),
       hash: candidate.manifest.manifest_hash,
     }));
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Candidate to approve and publish', matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Candidate to approve and publish'), matchOnDescription: true });
   return picked?.hash ?? dismissed();
 }
 
@@ -74,10 +76,10 @@ export async function pickRollbackTarget(release: ReleaseService): Promise<strin
   const below = stack.slice(0, -1).reverse();
   const items = below.map((item, index) => ({
     label: strategyLabel(item.strategy),
-    description: shortHash(item.manifest_hash) + (index === 0 ? ' · previous version' : ''),
+    description: shortHash(item.manifest_hash) + (index === 0 ? ` · ${vscode.l10n.t('previous version')}` : ''),
     hash: index === 0 ? undefined : item.manifest_hash,
   }));
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Roll CURRENT back to' });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Roll CURRENT back to') });
   if (!picked) dismissed();
   return picked.hash;
 }

@@ -19,7 +19,7 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
   context.subscriptions.push(
     vscode.commands.registerCommand(
       'qraft.openManifest',
-      guarded(log, 'Open Manifest', async (argument?: unknown) => {
+      guarded(log, vscode.l10n.t('Open Manifest'), async (argument?: unknown) => {
         const entry = await pickEntry(argument);
         if (!entry) return;
         const { pool } = entry.target.release;
@@ -29,12 +29,12 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
     ),
     vscode.commands.registerCommand(
       'qraft.compareWithCurrent',
-      guarded(log, 'Compare with CURRENT', async (argument?: unknown) => {
+      guarded(log, vscode.l10n.t('Compare with CURRENT'), async (argument?: unknown) => {
         const entry = await pickEntry(argument);
         if (!entry) return;
         const { target, hash } = entry;
         const current = await target.release.current();
-        if (!current) throw new InputError('There is no CURRENT release to compare with yet.');
+        if (!current) throw new InputError(vscode.l10n.t('There is no CURRENT release to compare with yet.'));
         const payload = (h: string) => vscode.Uri.file(target.release.pool.candidateFiles(h).payload);
         const candidate = target.release.pool.candidate(hash);
         await vscode.commands.executeCommand(

@@ -29,8 +29,8 @@ interface Services {
 /** Running strategies executes code (NautilusTrader) and reads data: only in a trusted workspace. */
 async function requireTrust(): Promise<void> {
   if (vscode.workspace.isTrusted) return;
-  const manage = 'Manage Workspace Trust';
-  void vscode.window.showErrorMessage('Running a strategy needs a trusted workspace.', manage).then((answer) => {
+  const manage = vscode.l10n.t('Manage Workspace Trust');
+  void vscode.window.showErrorMessage(vscode.l10n.t('Running a strategy needs a trusted workspace.'), manage).then((answer) => {
     if (answer === manage) void vscode.commands.executeCommand('workbench.trust.manage');
   });
   throw new CancelledError('The run');
@@ -49,10 +49,10 @@ async function pickPrices(context: vscode.ExtensionContext, folder: vscode.Works
   const local = existsSync(pricesDir) ? readdirSync(pricesDir).filter((name) => name.toLowerCase().endsWith('.csv')) : [];
   if (local.length === 1) return join(pricesDir, local[0]);
   const found = await vscode.workspace.findFiles('**/*.csv', '**/{node_modules,artifacts,.venv}/**', 500);
-  if (found.length === 0) throw new InputError('No price CSV in the workspace: add one (date,open,high,low,close,volume) or set qraft.pricesPath.');
+  if (found.length === 0) throw new InputError(vscode.l10n.t('No price CSV in the workspace: add one (date,open,high,low,close,volume) or set qraft.pricesPath.'));
   const items: (vscode.QuickPickItem & { path: string })[] = found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), path: uri.fsPath }));
-  if (local.length > 1) items.unshift({ label: vscode.workspace.asRelativePath(pricesDir), description: 'the whole folder: one <SYMBOL>.csv per symbol', path: pricesDir });
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: `Prices for ${basename(strategyPath)}`, matchOnDescription: true });
+  if (local.length > 1) items.unshift({ label: vscode.workspace.asRelativePath(pricesDir), description: vscode.l10n.t('the whole folder: one <SYMBOL>.csv per symbol'), path: pricesDir });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Prices for {0}', basename(strategyPath)), matchOnDescription: true });
   if (!picked) throw new CancelledError('The run');
   await context.workspaceState.update(PRICES_MEMORY, { ...memory, [strategyPath]: picked.path });
   return picked.path;
@@ -63,18 +63,18 @@ const INTERPRETER_FIXES: ReadonlySet<FallbackCode> = new Set(['interpreter_missi
 
 /** Offers the ways out when NautilusTrader cannot run in the interpreter; resolves to the user's choice. */
 async function offerNautilusFixes(folder: vscode.WorkspaceFolder, python: string, reason: string, modal: boolean): Promise<'builtin' | undefined> {
-  const useBuiltin = 'Use built-in engine';
-  const install = 'Install nautilus_trader';
-  const select = 'Select interpreter';
+  const useBuiltin = vscode.l10n.t('Use built-in engine');
+  const install = vscode.l10n.t('Install nautilus_trader');
+  const select = vscode.l10n.t('Select interpreter');
   const answer = await vscode.window.showWarningMessage(
-    `NautilusTrader cannot run with ${python}: ${reason.replace(/\.$/, '')}.`,
-    { modal, detail: 'The precise backtest can run on the built-in engine instead, or you can install nautilus_trader into this interpreter.' },
+    vscode.l10n.t('NautilusTrader cannot run with {0}: {1}.', python, reason.replace(/\.$/, '')),
+    { modal, detail: vscode.l10n.t('The precise backtest can run on the built-in engine instead, or you can install nautilus_trader into this interpreter.') },
     useBuiltin,
     install,
     select,
   );
   if (answer === install) {
-    const terminal = vscode.window.createTerminal({ name: 'Install nautilus_trader' });
+    const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Install nautilus_trader') });
     terminal.show();
     terminal.sendText(`"${python}" -m pip install "${NAUTILUS_PIP_SPEC}"`);
   } else if (answer === select) {
@@ -153,17 +153,17 @@ export function registerStrategyCommands(context: vscode.ExtensionContext, servi
     const request = { strategyPath: strategyUri.fsPath, pricesPath, config: target.config, reportsDir: target.reportsDir, workspaceRoot: target.root };
     if (kind === 'precheck') {
       const engine = await selectEngine(target.folder, services, askedAbout, strategy, (text) => log.debug(`[nautilus] ${text}`));
-      const saved = await withCancellableProgress(`Qraft: precheck of ${label}`, (signal, progress) => precheckFiles({ ...request, engine, signal, progress }));
+      const saved = await withCancellableProgress(vscode.l10n.t('Qraft: precheck of {0}', label), (signal, progress) => precheckFiles({ ...request, engine, signal, progress }));
       logBlock(log, `Precheck of ${label}`, formatPrecheck(saved.report, saved.path));
       services.reports.show({ report: saved.report, path: saved.path });
     } else {
-      const saved = await withCancellableProgress(`Qraft: canary of ${label}`, (signal, progress) => canaryFiles({ ...request, baseline: baselineSource(target.release), signal, progress }));
+      const saved = await withCancellableProgress(vscode.l10n.t('Qraft: canary of {0}', label), (signal, progress) => canaryFiles({ ...request, baseline: baselineSource(target.release), signal, progress }));
       logBlock(log, `Canary of ${label}`, formatCanary(saved.report, saved.path));
       services.reports.show({ report: saved.report, path: saved.path });
     }
   };
   context.subscriptions.push(
-    vscode.commands.registerCommand('qraft.runPrecheck', guarded(log, 'Run Precheck', (argument?: vscode.Uri) => run('precheck', argument))),
-    vscode.commands.registerCommand('qraft.runCanary', guarded(log, 'Run Canary', (argument?: vscode.Uri) => run('canary', argument))),
+    vscode.commands.registerCommand('qraft.runPrecheck', guarded(log, vscode.l10n.t('Run Precheck'), (argument?: vscode.Uri) => run('precheck', argument))),
+    vscode.commands.registerCommand('qraft.runCanary', guarded(log, vscode.l10n.t('Run Canary'), (argument?: vscode.Uri) => run('canary', argument))),
   );
 }

@@ -2,6 +2,7 @@
 // the extension rather than when it requires the bundle: in the bundle this module and all it
 // imports (the views, the core, its zod schemas, the libraries) are evaluated on first require only.
 export { registerStrategyCodeLenses } from './codeLenses';
+export { useTranslator } from './models/localize';
 export { createLog } from './output';
 export { registerPoolCommands } from './poolCommands';
 export { PythonInterpreters } from './python';

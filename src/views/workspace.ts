@@ -10,9 +10,9 @@ export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.Wor
   const owner = fromHint ? vscode.workspace.getWorkspaceFolder(fromHint) : undefined;
   if (owner) return owner;
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (folders.length === 0) throw new InputError('Open a folder first: Qraft keeps its pool and deploy files in the workspace.');
+  if (folders.length === 0) throw new InputError(vscode.l10n.t('Open a folder first: Qraft keeps its pool and deploy files in the workspace.'));
   if (folders.length === 1) return folders[0];
-  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder holding the Qraft artifacts' });
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: vscode.l10n.t('Workspace folder holding the Qraft artifacts') });
 }
 
 /** The folder's pool, deploy store, reports and config (qraft.config.json), from its settings. */
@@ -43,6 +43,6 @@ export async function pickRelease(hint?: vscode.Uri): Promise<WorkspaceRelease |
 export async function releaseIn(folder: string | undefined): Promise<WorkspaceRelease | undefined> {
   if (folder === undefined) return pickRelease();
   const open = folderNamed(vscode.workspace.workspaceFolders ?? [], folder);
-  if (!open) throw new InputError(`The workspace folder ${folder} is no longer open; refresh the Qraft views.`);
+  if (!open) throw new InputError(vscode.l10n.t('The workspace folder {0} is no longer open; refresh the Qraft views.', folder));
   return { folder: open, ...workspaceFor(open) };
 }

@@ -1,4 +1,5 @@
 import { type Node, parseTree } from 'jsonc-parser';
+import { l10n } from './localize';
 
 export interface LensAnchor {
   /** Zero-based line and character span the lenses sit above. */
@@ -32,11 +33,14 @@ export function offersStrategyLenses(fileName: string, text: string): boolean {
   return keys.includes('name') && keys.includes('signal');
 }
 
-export const STRATEGY_LENSES = [
-  { command: 'qraft.runPrecheck', title: '$(beaker) Run Precheck' },
-  { command: 'qraft.runCanary', title: '$(pulse) Run Canary' },
-  { command: 'qraft.propose', title: '$(cloud-upload) Propose' },
-] as const;
+/** The lenses' commands and titles (localized: call after activation). */
+export function strategyLenses(): { command: string; title: string }[] {
+  return [
+    { command: 'qraft.runPrecheck', title: `$(beaker) ${l10n.t('Run Precheck')}` },
+    { command: 'qraft.runCanary', title: `$(pulse) ${l10n.t('Run Canary')}` },
+    { command: 'qraft.propose', title: `$(cloud-upload) ${l10n.t('Propose')}` },
+  ];
+}
 
 /**
  * Where the strategy's lenses go: above the top-level "name" property, else above the first

@@ -2,6 +2,7 @@ import type { HistoryEntry } from '../../core/release/deploy/schemas';
 import type { DeployState } from '../../core/release/deploy/store';
 import type { EntrySignature } from '../../core/release/service';
 import { shortHash, strategyLabel } from '../../core/shared/labels';
+import { l10n } from './localize';
 import { type ViewNode, inFolder, relativeAge } from './nodes';
 
 export const CONTEXT = {
@@ -22,7 +23,7 @@ export const CONTEXT = {
  */
 export function deploymentNodes(state: DeployState | { error: string }, now: Date, folder?: string, signature?: (entry: HistoryEntry) => EntrySignature): ViewNode[] {
   if ('error' in state) {
-    return inFolder([{ id: 'problem', label: 'Deploy files need attention', description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }], folder);
+    return inFolder([{ id: 'problem', label: l10n.t('Deploy files need attention'), description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }], folder);
   }
   if (state.history.length === 0 && !state.current) return [];
   const nodes: ViewNode[] = [];
@@ -32,7 +33,15 @@ export function deploymentNodes(state: DeployState | { error: string }, now: Dat
       id: 'current',
       label: `CURRENT  ${strategyLabel(current.strategy)}`,
       description: `${shortHash(current.manifest_hash)} · ${current.approved_by} · ${relativeAge(current.ts, now)}`,
-      tooltip: [`CURRENT ${strategyLabel(current.strategy)}`, `manifest ${current.manifest_hash}`, `approved by ${current.approved_by}`, current.note ? `note: ${current.note}` : '', `live since ${current.ts}`].filter(Boolean).join('\n'),
+      tooltip: [
+        `CURRENT ${strategyLabel(current.strategy)}`,
+        l10n.t('manifest {0}', current.manifest_hash),
+        l10n.t('approved by {0}', current.approved_by),
+        current.note ? l10n.t('note: {0}', current.note) : '',
+        l10n.t('live since {0}', current.ts),
+      ]
+        .filter(Boolean)
+        .join('\n'),
       icon: 'rocket',
       iconColor: 'charts.green',
       contextValue: CONTEXT.current,
@@ -43,22 +52,33 @@ export function deploymentNodes(state: DeployState | { error: string }, now: Dat
   const entries = [...state.history].reverse().map<ViewNode>((entry) => {
     const rollbackable = below.has(entry.manifest_hash) && entry.manifest_hash !== current?.manifest_hash;
     const move = entry.action === 'rollback' && entry.from_hash ? `${shortHash(entry.from_hash)} → ${shortHash(entry.manifest_hash)}` : shortHash(entry.manifest_hash);
-    const signed = signature ? signature(entry) : entry.signature ? { status: 'unverified' as const, reason: 'not checked' } : { status: 'unsigned' as const };
-    const badge = signed.status === 'verified' ? `✓ signed by ${signed.principal}` : signed.status === 'unverified' ? '✗ signature not verified' : '';
+    const signed = signature ? signature(entry) : entry.signature ? { status: 'unverified' as const, reason: l10n.t('not checked') } : { status: 'unsigned' as const };
+    const badge = signed.status === 'verified' ? l10n.t('✓ signed by {0}', signed.principal) : signed.status === 'unverified' ? l10n.t('✗ signature not verified') : '';
     const signatureLine =
-      signed.status === 'verified' ? `signature verified: ${signed.principal}` : signed.status === 'unverified' ? `signature NOT verified: ${signed.reason}` : 'not signed';
+      signed.status === 'verified' ? l10n.t('signature verified: {0}', signed.principal) : signed.status === 'unverified' ? l10n.t('signature NOT verified: {0}', signed.reason) : l10n.t('not signed');
+    const action = entry.action === 'publish' ? l10n.t('publish') : l10n.t('rollback');
     const plainIcon = entry.action === 'publish' ? (entry.forced ? 'warning' : 'arrow-up') : 'history';
     return {
       id: `history-${entry.seq}`,
-      label: `#${entry.seq} ${entry.action} ${strategyLabel(entry.strategy)}`,
+      label: `#${entry.seq} ${action} ${strategyLabel(entry.strategy)}`,
       description: [move, entry.actor, entry.note ? `“${entry.note}”` : '', relativeAge(entry.ts, now), badge].filter(Boolean).join(' · '),
-      tooltip: [`#${entry.seq} ${entry.action}${entry.forced ? ' (forced past a gate)' : ''}`, `manifest ${entry.manifest_hash}`, entry.from_hash ? `from ${entry.from_hash}` : '', `by ${entry.actor} at ${entry.ts}`, entry.note ? `note: ${entry.note}` : '', `entry hash ${entry.hash}`, signatureLine].filter(Boolean).join('\n'),
+      tooltip: [
+        `#${entry.seq} ${action}${entry.forced ? ` ${l10n.t('(forced past a gate)')}` : ''}`,
+        l10n.t('manifest {0}', entry.manifest_hash),
+        entry.from_hash ? l10n.t('from {0}', entry.from_hash) : '',
+        l10n.t('by {0} at {1}', entry.actor, entry.ts),
+        entry.note ? l10n.t('note: {0}', entry.note) : '',
+        l10n.t('entry hash {0}', entry.hash),
+        signatureLine,
+      ]
+        .filter(Boolean)
+        .join('\n'),
       icon: signed.status === 'verified' ? 'verified-filled' : signed.status === 'unverified' ? 'unverified' : plainIcon,
       ...(signed.status === 'verified' ? { iconColor: 'charts.green' } : signed.status === 'unverified' ? { iconColor: 'errorForeground' } : {}),
       contextValue: rollbackable ? CONTEXT.historyRollbackable : CONTEXT.history,
       manifestHash: entry.manifest_hash,
     };
   });
-  nodes.push({ id: 'history', label: 'HISTORY', description: `${state.history.length} entr${state.history.length === 1 ? 'y' : 'ies'}`, icon: 'list-ordered', children: entries });
+  nodes.push({ id: 'history', label: 'HISTORY', description: state.history.length === 1 ? l10n.t('1 entry') : l10n.t('{0} entries', state.history.length), icon: 'list-ordered', children: entries });
   return inFolder(nodes, folder);
 }

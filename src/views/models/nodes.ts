@@ -2,6 +2,8 @@
  * Plain descriptions of tree rows, built from core state without vscode so they can be unit
  * tested; the tree providers turn them into vscode.TreeItems.
  */
+import { l10n } from './localize';
+
 export interface ViewNode {
   id: string;
   label: string;
@@ -74,8 +76,8 @@ export function folderRow(folder: { index: number; name: string; uri: string }, 
 export function relativeAge(iso: string, now: Date): string {
   const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
   if (!Number.isFinite(seconds)) return iso;
-  if (seconds < 60) return 'just now';
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
-  return `${Math.floor(seconds / 86400)} d ago`;
+  if (seconds < 60) return l10n.t('just now');
+  if (seconds < 3600) return l10n.t('{0} min ago', Math.floor(seconds / 60));
+  if (seconds < 86400) return l10n.t('{0} h ago', Math.floor(seconds / 3600));
+  return l10n.t('{0} d ago', Math.floor(seconds / 86400));
 }

@@ -1,5 +1,6 @@
 import type { PoolListing } from '../../core/release/pool/pool';
 import { shortHash, strategyLabel } from '../../core/shared/labels';
+import { l10n } from './localize';
 import { type NodeArgument, type ViewNode, inFolder, relativeAge } from './nodes';
 
 export const POOL_CONTEXT = {
@@ -15,24 +16,35 @@ export const POOL_CONTEXT = {
  * row, and every click's argument, carries `folder` (the workspace folder's URI string).
  */
 export function poolNodes(listing: PoolListing | { error: string }, currentHash: string | undefined, now: Date, folder?: string): ViewNode[] {
-  if ('error' in listing) return inFolder([{ id: 'problem', label: 'Strategy pool needs attention', description: listing.error, tooltip: listing.error, icon: 'error', contextValue: POOL_CONTEXT.problem }], folder);
+  if ('error' in listing) return inFolder([{ id: 'problem', label: l10n.t('Strategy pool needs attention'), description: listing.error, tooltip: listing.error, icon: 'error', contextValue: POOL_CONTEXT.problem }], folder);
   if (listing.candidates.length === 0 && listing.problems.length === 0) return [];
   const openManifest = (manifestHash: string): ViewNode['command'] => {
     const argument: NodeArgument = folder === undefined ? { manifestHash } : { manifestHash, folder };
-    return { command: 'qraft.openManifest', title: 'Open Manifest', arguments: [argument] };
+    return { command: 'qraft.openManifest', title: l10n.t('Open Manifest'), arguments: [argument] };
   };
   const pending = listing.candidates.filter((candidate) => !candidate.stable);
   const candidates = pending.map<ViewNode>((candidate) => {
     const { manifest, metadata, evidence } = candidate;
-    const precheck = evidence.precheck ? (evidence.precheck.passed ? 'precheck passed' : 'precheck FAILED') : 'no precheck';
-    const fallback = evidence.precheck?.fallback ? `⚠ precise ran on the built-in engine: ${evidence.precheck.fallback}` : '';
-    const canary = evidence.canary ? `canary ${evidence.canary.verdict}` : '';
-    const tampered = evidence.problems > 0 ? `⚠ ${evidence.problems} evidence file(s) not intact` : '';
+    const precheck = evidence.precheck ? (evidence.precheck.passed ? l10n.t('precheck passed') : l10n.t('precheck FAILED')) : l10n.t('no precheck');
+    const fallback = evidence.precheck?.fallback ? l10n.t('⚠ precise ran on the built-in engine: {0}', evidence.precheck.fallback) : '';
+    const canary = evidence.canary ? l10n.t('canary {0}', evidence.canary.verdict) : '';
+    const tampered = evidence.problems > 0 ? l10n.t('⚠ {0} evidence file(s) not intact', evidence.problems) : '';
     return {
       id: `candidate-${manifest.manifest_hash}`,
       label: strategyLabel(manifest.strategy),
-      description: [shortHash(manifest.manifest_hash), manifest.proposed_by, precheck, evidence.precheck?.fallback ? 'built-in fallback' : '', canary, relativeAge(manifest.proposed_at, now)].filter(Boolean).join(' · '),
-      tooltip: [`candidate ${manifest.manifest_hash}`, `strategy ${manifest.strategy_hash}`, `proposed by ${manifest.proposed_by} at ${manifest.proposed_at}`, metadata.description ?? '', precheck, fallback, canary, tampered].filter(Boolean).join('\n'),
+      description: [shortHash(manifest.manifest_hash), manifest.proposed_by, precheck, evidence.precheck?.fallback ? l10n.t('built-in fallback') : '', canary, relativeAge(manifest.proposed_at, now)].filter(Boolean).join(' · '),
+      tooltip: [
+        l10n.t('candidate {0}', manifest.manifest_hash),
+        l10n.t('strategy {0}', manifest.strategy_hash),
+        l10n.t('proposed by {0} at {1}', manifest.proposed_by, manifest.proposed_at),
+        metadata.description ?? '',
+        precheck,
+        fallback,
+        canary,
+        tampered,
+      ]
+        .filter(Boolean)
+        .join('\n'),
       icon: tampered ? 'warning' : evidence.precheck?.passed ? 'pass' : 'circle-large-outline',
       iconColor: tampered ? 'charts.red' : evidence.precheck?.passed ? (evidence.precheck.fallback ? 'charts.yellow' : 'charts.green') : evidence.precheck ? 'charts.red' : undefined,
       contextValue: POOL_CONTEXT.candidate,
@@ -43,21 +55,21 @@ export function poolNodes(listing: PoolListing | { error: string }, currentHash:
   const stable = listing.stable.map<ViewNode>((manifest) => ({
     id: `stable-${manifest.manifest_hash}`,
     label: strategyLabel(manifest.strategy),
-    description: [shortHash(manifest.manifest_hash), `approved by ${manifest.approved_by}`, manifest.forced ? 'forced' : '', manifest.manifest_hash === currentHash ? 'CURRENT' : '', relativeAge(manifest.ts, now)].filter(Boolean).join(' · '),
-    tooltip: [`stable ${manifest.manifest_hash}`, `approved by ${manifest.approved_by} at ${manifest.ts}`, manifest.note ? `note: ${manifest.note}` : ''].filter(Boolean).join('\n'),
+    description: [shortHash(manifest.manifest_hash), l10n.t('approved by {0}', manifest.approved_by), manifest.forced ? l10n.t('forced') : '', manifest.manifest_hash === currentHash ? 'CURRENT' : '', relativeAge(manifest.ts, now)].filter(Boolean).join(' · '),
+    tooltip: [l10n.t('stable {0}', manifest.manifest_hash), l10n.t('approved by {0} at {1}', manifest.approved_by, manifest.ts), manifest.note ? l10n.t('note: {0}', manifest.note) : ''].filter(Boolean).join('\n'),
     icon: manifest.manifest_hash === currentHash ? 'rocket' : 'verified',
     contextValue: POOL_CONTEXT.stable,
     manifestHash: manifest.manifest_hash,
     command: openManifest(manifest.manifest_hash),
   }));
   const nodes: ViewNode[] = [
-    { id: 'candidates', label: 'Candidates', description: pending.length === 0 ? 'none waiting for approval' : `${pending.length}`, icon: 'inbox', children: candidates },
-    { id: 'stable', label: 'Stable versions', description: `${stable.length}`, icon: 'package', children: stable },
+    { id: 'candidates', label: l10n.t('Candidates'), description: pending.length === 0 ? l10n.t('none waiting for approval') : `${pending.length}`, icon: 'inbox', children: candidates },
+    { id: 'stable', label: l10n.t('Stable versions'), description: `${stable.length}`, icon: 'package', children: stable },
   ];
   if (listing.problems.length > 0) {
     nodes.push({
       id: 'problems',
-      label: 'Unreadable entries',
+      label: l10n.t('Unreadable entries'),
       description: `${listing.problems.length}`,
       icon: 'warning',
       children: listing.problems.map((problem, index) => ({ id: `problem-${index}`, label: problem, tooltip: problem, icon: 'warning', contextValue: POOL_CONTEXT.problem })),
