@@ -1,29 +1,15 @@
 import * as vscode from 'vscode';
 import type { ConfigOverrides } from '../core/release/config';
+import { SETTING_OVERRIDES } from './models/settings';
 
-/** Settings that override qraft.config.json when a user sets them, and the config path each sets. */
-export const SETTING_OVERRIDES = {
-  'gates.consistencyTolerance': ['gates', 'consistency', 'tolerance'],
-  'gates.coldStartTolerance': ['gates', 'cold_start', 'tolerance'],
-  'gates.costSensitivityMinOverlap': ['gates', 'cost_sensitivity', 'min_overlap'],
-  'gates.leakageMaxFutureCorrelation': ['gates', 'leakage', 'max_future_correlation'],
-  'canary.baseCash': ['canary', 'base_cash'],
-  'canary.cashRatio': ['canary', 'cash_ratio'],
-  'canary.maxDrawdown': ['canary', 'max_drawdown'],
-  'canary.minReturnVsBaseline': ['canary', 'min_return_vs_baseline'],
-  'approval.requirePrecheck': ['approval', 'require_precheck'],
-  'approval.requireCanary': ['approval', 'require_canary'],
-  'approval.requireEngine': ['approval', 'require_engine'],
-  'approval.maxEvidenceAgeDays': ['approval', 'max_evidence_age_days'],
-  'approval.forbidSelfApproval': ['approval', 'forbid_self_approval'],
-  'approval.recheck': ['approval', 'recheck'],
-  'approval.requireSignatures': ['approval', 'require_signatures'],
-  'approval.allowedSigners': ['approval', 'allowed_signers'],
-} as const;
+export { SETTING_OVERRIDES };
 
 /**
  * Config overrides from the settings a user actually set (user, workspace or folder), as a typed
- * object; settings left alone keep qraft.config.json and the defaults in charge.
+ * object; settings left alone keep qraft.config.json and the defaults in charge. `inspect()`
+ * tells a set value from the default the Settings editor shows (a checkbox shows `true` for
+ * requirePrecheck either way), so the controls can carry the config's defaults without
+ * overriding a qraft.config.json that says otherwise.
  */
 export function settingOverrides(folder: vscode.WorkspaceFolder): ConfigOverrides {
   const config = vscode.workspace.getConfiguration('qraft', folder.uri);
