@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { defaultPython } from '../core/backtest/engines/python';
 import { openWorkspace } from '../core/release/workspace';
 import { InputError, InternalError, RefusedError, isQraftError } from '../core/shared/errors';
-import { OPTION_TYPES, type Format, optional, parseFormat, parseSetOptions } from './options';
-import { SUBCOMMANDS, helpText } from './subcommands';
+import { OPTION_TYPES, type Format, joinDashValues, optional, parseFormat, parseSetOptions } from './options';
+import { SUBCOMMANDS, helpText, subcommandHelp } from './subcommands';
 import { wordError } from './words';
 
 /** Runs one invocation; returns the exit code. Writes results to stdout and errors to stderr. */
@@ -12,11 +12,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, options: OPTION_TYPES, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: joinDashValues(argv), options: OPTION_TYPES, allowPositionals: true, strict: true });
     } catch (err) {
-      const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
+      const text = (err as Error).message;
+      const unknown = /Unknown option '([^']+)'/.exec(text);
+      const valueless = /Option '(--[a-z-]+)[^']*' argument (?:is ambiguous|missing)/.exec(text);
       // parseArgs explains some errors over several lines; the CLI prints one sentence.
-      const reason = unknown ? `Unknown option ${unknown[1]}` : (err as Error).message.split('\n')[0].replace(/\.$/, '');
+      const reason = unknown ? `Unknown option ${unknown[1]}` : valueless ? `${valueless[1]} needs a value` : text.split('\n')[0].replace(/\.$/, '');
       throw new InputError(`${reason}. Run "qraft deploy --help" for the options.`);
     }
     const { values, positionals } = parsed;
@@ -26,14 +28,21 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const [group, name, ...extra] = positionals;
+    // `qraft deploy <subcommand> --help` (or -h): that subcommand's usage and options.
+    if (values.help && group === 'deploy' && name !== undefined && Object.hasOwn(SUBCOMMANDS, name)) {
+      process.stdout.write(subcommandHelp(name) + '\n');
+      return 0;
+    }
     if (values.help || group === undefined || (group === 'deploy' && name === undefined)) {
       process.stdout.write(helpText() + '\n');
       return group === undefined && !values.help ? 2 : 0;
     }
     if (group !== 'deploy') throw new InputError(`Unknown command "${group}"; the commands are under "qraft deploy".`);
-    const subcommand = SUBCOMMANDS[name];
+    const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
     if (!subcommand) throw new InputError(`Unknown subcommand "${name}"; expected one of ${Object.keys(SUBCOMMANDS).join(', ')}.`);
-    if (extra.length > 0) throw new InputError(`Unexpected argument "${extra[0]}" for qraft deploy ${name}.`);
+    const wanted = subcommand.args ?? [];
+    if (extra.length > wanted.length) throw new InputError(`Unexpected argument "${extra[wanted.length]}" for qraft deploy ${name}${wanted.length ? ` (it takes ${wanted.join(' ')})` : ''}.`);
+    if (extra.length < wanted.length) throw new InputError(`qraft deploy ${name} needs ${wanted.join(' ')}: qraft deploy ${subcommand.usage}.`);
     for (const key of Object.keys(values)) {
       if (key !== 'fmt' && key !== 'help' && values[key as keyof typeof values] !== undefined && !subcommand.options.includes(key)) {
         throw new InputError(`--${key} is not an option of qraft deploy ${name}.`);
@@ -50,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
         overridesLabel: '--set',
         python: optional(values, 'python') ?? defaultPython(process.cwd()),
       });
-    const outcome = await subcommand.run(values, workspace, format);
+    const outcome = await subcommand.run(values, workspace, format, extra);
     process.stdout.write((format === 'json' ? JSON.stringify(outcome.json, null, 2) : outcome.text) + '\n');
     if (outcome.error) process.stderr.write(`qraft: ${outcome.error}\n`);
     return outcome.exitCode ?? 0;

@@ -35,9 +35,44 @@ export const OPTION_TYPES = {
   set: { type: 'string', multiple: true },
   'expect-head': { type: 'string' },
   'sign-key': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  order: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
+
+/**
+ * node:util parseArgs refuses a string option's value that starts with '-' (`--cash-ratio -0.1`:
+ * "argument is ambiguous"). Such a value is joined to its option (`--cash-ratio=-0.1`), so the
+ * option's own check words the error; a following token that is itself an option stays one.
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const token = argv[i];
+    const next = argv[i + 1];
+    const name = token.startsWith('--') && !token.includes('=') ? token.slice(2) : undefined;
+    const spec = name === undefined ? undefined : (OPTION_TYPES as Record<string, { type: string }>)[name];
+    if (spec?.type === 'string' && next !== undefined && next.startsWith('-') && next !== '--' && !isOptionToken(next)) {
+      out.push(`${token}=${next}`);
+      i += 1;
+    } else out.push(token);
+  }
+  return out;
+}
+
+function isOptionToken(token: string): boolean {
+  if (token === '-h') return true;
+  if (!token.startsWith('--')) return false;
+  return token.slice(2).split('=')[0] in OPTION_TYPES;
+}
+
+/** --order for history: newest first (the default) or oldest first. */
+export function historyOrder(options: Options): 'newest' | 'oldest' {
+  const raw = optional(options, 'order') ?? 'newest';
+  if (raw !== 'newest' && raw !== 'oldest') throw new InputError(`--order must be newest or oldest, not "${raw}".`);
+  return raw;
+}
 
 /** The key that signs an approval or rollback: --sign-key, else git's SSH signing key, else none. */
 export function signKey(options: Options): string | undefined {

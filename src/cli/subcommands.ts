@@ -9,9 +9,12 @@ import { baselineSource } from '../core/release/baseline';
 import { CONFIG_FILE_NAME } from '../core/release/config';
 import { DEFAULT_DEPLOY_DIR, DEFAULT_POOL_ROOT } from '../core/release/service';
 import { formatCurrent, formatHistory, formatProposal, formatPublish, formatRollback, formatVerify } from '../core/release/text';
+import { formatDetails, formatDiff, formatListing, formatRejection } from '../core/release/registryText';
+import { gitLineage } from '../core/release/lineage';
 import type { QraftWorkspace } from '../core/release/workspace';
 import { InputError } from '../core/shared/errors';
-import { type Format, type Options, defaultActor, engineChoice, expectedHead, isoDate, optional, positiveNumber, required, signKey } from './options';
+import { type Format, type Options, defaultActor, engineChoice, expectedHead, historyOrder, isoDate, optional, positiveNumber, required, signKey } from './options';
+import { OPTION_HELP } from './words';
 
 export interface Outcome {
   json: unknown;
@@ -25,7 +28,9 @@ export interface Subcommand {
   usage: string;
   summary: string;
   options: string[];
-  run(options: Options, workspace: () => QraftWorkspace, format: Format): Promise<Outcome> | Outcome;
+  /** The positional arguments it takes, all required (`show HASH`: ['HASH']); none when absent. */
+  args?: string[];
+  run(options: Options, workspace: () => QraftWorkspace, format: Format, args: string[]): Promise<Outcome> | Outcome;
 }
 
 
@@ -61,8 +66,9 @@ function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand
  * paths proposes what was just tested.
  */
 function stageForPropose(ws: QraftWorkspace, options: Options): { payload: string; metadata: string } {
-  const { document } = loadStrategy(required(options, 'strategy', 'precheck'));
-  return ws.release.pool.stage(document, defaultActor());
+  const strategyPath = required(options, 'strategy', 'precheck');
+  const { document } = loadStrategy(strategyPath);
+  return ws.release.pool.stage(document, defaultActor(), gitLineage(strategyPath));
 }
 
 function stagedText(staged: { payload: string; metadata: string }): string {
@@ -120,9 +126,9 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     },
   },
   'approve-and-publish': {
-    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force] [--prices CSV|DIR] [--python PATH] [--sign-key KEY]',
-    summary: 'Verify the candidate\'s evidence under the approval policy, approve it as a stable version and make it CURRENT; prints the new HISTORY head.',
-    options: ['hash', 'approver', 'note', 'force', 'prices', 'python', 'sign-key', ...STORE_OPTIONS],
+    usage: 'approve-and-publish --hash HASH --approver NAME [--note TEXT] [--force] [--prices CSV|DIR] [--python PATH] [--sign-key KEY] [--dry-run]',
+    summary: 'Verify the candidate\'s evidence under the approval policy, approve it as a stable version and make it CURRENT; prints the new HISTORY head. --dry-run checks everything and writes nothing.',
+    options: ['hash', 'approver', 'note', 'force', 'prices', 'python', 'sign-key', 'dry-run', ...STORE_OPTIONS],
     async run(options, workspace) {
       if (options.force === true && !optional(options, 'note')?.trim()) throw new InputError('--force needs a --note saying why the refusals are overridden.');
       const result = await workspace().release.approveAndPublish({
@@ -132,6 +138,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
         force: options.force === true,
         prices: optional(options, 'prices'),
         signKey: signKey(options),
+        dryRun: options['dry-run'] === true,
       });
       return { json: result, text: formatPublish(result) };
     },
@@ -146,26 +153,74 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     },
   },
   history: {
-    usage: 'history',
-    summary: 'Show every publish and rollback, newest first.',
-    options: STORE_OPTIONS,
-    async run(_options, workspace) {
-      const history = await workspace().release.history();
-      return { json: history, text: formatHistory(history) };
+    usage: 'history [--order newest|oldest]',
+    summary: 'Show every publish and rollback, newest first (text and json alike; --order oldest for the file\'s order).',
+    options: ['order', ...STORE_OPTIONS],
+    async run(options, workspace) {
+      const order = historyOrder(options);
+      const oldestFirst = await workspace().release.history();
+      const entries = order === 'oldest' ? oldestFirst : [...oldestFirst].reverse();
+      // formatHistory prints newest first from the file's (oldest-first) order.
+      return { json: entries, text: order === 'oldest' ? formatHistory([...oldestFirst].reverse()) : formatHistory(oldestFirst) };
     },
   },
   rollback: {
-    usage: 'rollback [--to HASH] [--approver NAME] [--note TEXT] [--sign-key KEY]',
-    summary: 'Return to the previous version, or to an earlier one with --to; prints the new HISTORY head.',
-    options: ['to', 'hash', 'approver', 'note', 'sign-key', ...STORE_OPTIONS],
+    usage: 'rollback [--to HASH] [--approver NAME] [--note TEXT] [--sign-key KEY] [--dry-run]',
+    summary: 'Return to the previous version, or to an earlier one with --to; prints the new HISTORY head. --dry-run checks everything and writes nothing.',
+    options: ['to', 'hash', 'approver', 'note', 'sign-key', 'dry-run', ...STORE_OPTIONS],
     async run(options, workspace) {
       const result = await workspace().release.rollback({
         to: optional(options, 'to') ?? optional(options, 'hash'),
         actor: optional(options, 'approver') ?? defaultActor(),
         note: optional(options, 'note'),
         signKey: signKey(options),
+        dryRun: options['dry-run'] === true,
       });
       return { json: result, text: formatRollback(result) };
+    },
+  },
+  list: {
+    usage: 'list',
+    summary: 'List the strategy pool: candidates waiting for approval (with their evidence and lineage), stable versions (CURRENT marked) and rejected candidates, newest first.',
+    options: STORE_OPTIONS,
+    async run(_options, workspace) {
+      const { release } = workspace();
+      const listing = release.listPool();
+      const current = (await release.current())?.manifest_hash;
+      const waiting = listing.candidates.filter((listed) => !listed.stable);
+      const stable = listing.candidates.filter((listed) => listed.stable);
+      return { json: { candidates: waiting, stable, rejected: listing.rejected ?? [], current: current ?? null, problems: listing.problems }, text: formatListing(listing, current) };
+    },
+  },
+  show: {
+    usage: 'show HASH',
+    summary: 'Show one version: status, payload, metadata, lineage, evidence verdicts, approval or rejection, and its HISTORY entries.',
+    options: STORE_OPTIONS,
+    args: ['HASH'],
+    async run(_options, workspace, _format, [hash]) {
+      const details = await workspace().release.show(hash);
+      return { json: details, text: formatDetails(details) };
+    },
+  },
+  diff: {
+    usage: 'diff HASH HASH',
+    summary: 'Compare two versions: the payload fields that changed, and the metrics of their newest precheck (and canary, when both have one) with b − a.',
+    options: STORE_OPTIONS,
+    args: ['HASH', 'HASH'],
+    run(_options, workspace, _format, [a, b]) {
+      const diff = workspace().release.diff(a, b);
+      return { json: diff, text: formatDiff(diff) };
+    },
+  },
+  reject: {
+    usage: 'reject --hash HASH --note TEXT [--approver NAME]',
+    summary: 'Reject a candidate waiting for approval: recorded in the pool with who and why; it leaves the candidate list and approval refuses it, even forced.',
+    options: ['hash', 'note', 'approver', ...STORE_OPTIONS],
+    async run(options, workspace) {
+      const hash = required(options, 'hash', 'reject');
+      if (!optional(options, 'note')?.trim()) throw new InputError('qraft deploy reject needs --note saying why the candidate is rejected.');
+      const result = await workspace().release.reject({ hash, actor: optional(options, 'approver') ?? defaultActor(), note: optional(options, 'note') ?? '' });
+      return { json: result, text: formatRejection(result) };
     },
   },
   verify: {
@@ -182,6 +237,17 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   },
 };
 
+/** `qraft deploy <subcommand> --help`: its usage, what it does, and each of its options. */
+export function subcommandHelp(name: string): string {
+  const sub = SUBCOMMANDS[name];
+  const own = sub.options.filter((option) => !STORE_OPTIONS.includes(option));
+  const lines = [`Usage: qraft deploy ${sub.usage} [--fmt text|json]`, '', sub.summary, ''];
+  if (own.length > 0) lines.push('Options:', ...own.map((option) => `  ${OPTION_HELP[option] ?? `--${option}`}`), '');
+  lines.push('Common options:', ...STORE_OPTIONS.filter((option) => sub.options.includes(option)).map((option) => `  ${OPTION_HELP[option]}`), '  --fmt text|json      output format (default text)', '  -h, --help           this help');
+  lines.push('', 'Exit codes: 0 success, 1 failed gate or refused action, 2 bad input, 3 internal error.');
+  return lines.join('\n');
+}
+
 export function helpText(): string {
   const lines = ['Usage: qraft deploy <subcommand> [options] [--fmt text|json]', '', 'Subcommands:'];
   for (const [name, sub] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(20)} ${sub.summary}`, `  ${''.padEnd(20)}   qraft deploy ${sub.usage}`);
@@ -194,6 +260,7 @@ export function helpText(): string {
     `  --config FILE        gate thresholds, canary limits, approval policy (default ./${CONFIG_FILE_NAME} when present)`,
     '  --set KEY=VALUE      override one setting, e.g. --set gates.consistency.tolerance=0.05 (repeatable)',
     '  --fmt text|json      output format (default text)',
+    '  -h, --help           with a subcommand: its usage and options',
     '',
     'Exit codes: 0 success, 1 failed gate or refused action, 2 bad input, 3 internal error.',
   );

@@ -26,3 +26,32 @@ export function wordError(err: QraftError): string {
   }
   return err.message;
 }
+
+/** What each option is, for `qraft deploy <subcommand> --help` (the global help lists the common ones). */
+export const OPTION_HELP: Record<string, string> = {
+  strategy: '--strategy FILE      the strategy document (strategy.json)',
+  prices: '--prices CSV|DIR     price file, or a folder of <SYMBOL>.csv files (approve-and-publish: where the evidence\'s price file is now)',
+  symbol: '--symbol S           the symbol of a single-symbol price file',
+  start: '--start DATE         first bar (ISO date or datetime)',
+  end: '--end DATE           last bar (ISO date or datetime)',
+  engine: '--engine E           precise engine: auto (default), builtin or nautilus',
+  python: '--python PATH        Python interpreter for NautilusTrader',
+  'base-cash': '--base-cash N        starting cash (default 1,000,000)',
+  'cash-ratio': '--cash-ratio R       canary capital as a fraction of the base cash, 0 < R ≤ 1 (default 0.05)',
+  'sign-key': '--sign-key KEY       SSH key (file or key::…) that signs',
+  payload: '--payload FILE       the strategy document to propose (default: what precheck staged)',
+  metadata: '--metadata FILE      its metadata, at least {"proposed_by": …} (default: what precheck staged)',
+  hash: '--hash HASH          manifest hash, or its first 8+ characters',
+  to: '--to HASH            an earlier version on the release stack (default: the previous one)',
+  approver: '--approver NAME      who approves (rollback, reject: who acts; default $QRAFT_ACTOR, else the OS user)',
+  note: '--note TEXT          why (recorded in HISTORY or the pool)',
+  force: '--force              override the overridable refusals (needs --note; HISTORY records it)',
+  'dry-run': '--dry-run            run every check and print what would be written, writing nothing',
+  order: '--order newest|oldest  entry order (default newest first)',
+  'expect-head': '--expect-head HASH   fail unless HISTORY still ends with this entry',
+  'pool-root': '--pool-root DIR      strategy pool (default artifacts/pool)',
+  'deploy-dir': '--deploy-dir DIR     CURRENT.json and HISTORY.json (default artifacts/deploy)',
+  'reports-dir': '--reports-dir DIR    precheck and canary reports (default artifacts/reports)',
+  config: '--config FILE        gate thresholds, canary limits, approval policy (default ./qraft.config.json)',
+  set: '--set KEY=VALUE      override one setting, e.g. gates.consistency.tolerance=0.05 (repeatable)',
+};

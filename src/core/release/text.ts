@@ -19,6 +19,7 @@ export function formatProposal(result: ProposeResult): string {
     `  strategy_hash  ${result.manifest.strategy_hash}`,
     `  proposed_by    ${result.manifest.proposed_by} at ${result.manifest.proposed_at}`,
     `  folder         ${result.dir}`,
+    ...(result.lineage ? [`  lineage        ${result.lineage.path} @ ${shortHash(result.lineage.commit)}${result.lineage.dirty ? ' (dirty: changed or untracked)' : ''}`] : []),
     ...(result.evidence.length === 0
       ? ['  evidence       none found for this payload (approval will refuse it unless the policy allows)']
       : result.evidence.map((saved) => `  evidence       ${saved.kind.replace('qraft.', '')} ${shortHash(saved.report_hash)} (${saved.passed === true ? 'passed' : saved.passed === false ? 'FAILED' : saved.passed})`)),
@@ -48,19 +49,24 @@ export function formatHistory(entries: readonly HistoryEntry[]): string {
 }
 
 /** The new head after a write: the line a consumer pins (`head <hash>`). */
-function headLine(result: DeployWrite): string {
-  return `  head ${result.head}`;
+function headLine(result: DeployWrite & { dry_run?: true }): string {
+  return `  ${result.dry_run ? 'head (would be)' : 'head'} ${result.head}`;
+}
+
+/** A dry run's first line says that nothing was written, and what would have been. */
+function dryRunLine(result: { dry_run?: true }, done: string, would: string): string {
+  return result.dry_run ? `Dry run, nothing written: every check passed; this would ${would}.` : done;
 }
 
 export function formatPublish(result: ApproveAndPublishResult): string {
-  const lines = [`Approved and published ${strategyLabel(result.current.strategy)} as CURRENT.`, formatHistoryEntry(result.entry)];
+  const lines = [dryRunLine(result, `Approved and published ${strategyLabel(result.current.strategy)} as CURRENT.`, `approve ${strategyLabel(result.current.strategy)} and publish it as CURRENT`), formatHistoryEntry(result.entry)];
   if (result.overridden.length > 0) lines.push(`  forced past: ${result.overridden.join(', ')}`);
   lines.push(headLine(result));
   return lines.join('\n');
 }
 
-export function formatRollback(result: DeployWrite): string {
-  return [`Rolled back: CURRENT is ${strategyLabel(result.current.strategy)} again.`, formatHistoryEntry(result.entry), headLine(result)].join('\n');
+export function formatRollback(result: DeployWrite & { dry_run?: true }): string {
+  return [dryRunLine(result, `Rolled back: CURRENT is ${strategyLabel(result.current.strategy)} again.`, `roll back to ${strategyLabel(result.current.strategy)}`), formatHistoryEntry(result.entry), headLine(result)].join('\n');
 }
 
 export function formatVerify(report: VerifyReport | ReleaseVerifyReport): string {
