@@ -136,7 +136,11 @@ const extensionTests = ['index', 'extension.test'].map((name) => ({
   external: ['vscode', 'mocha'],
 }));
 
-const all = [...entries.map((entry) => ({ ...common, ...entry })), webview, ...(process.argv.includes('--extension-tests') ? extensionTests : [])];
+// The same report page for an exported HTML file (`qraft deploy report --html`, Export HTML):
+// no webview API, the report read from the page; the exporter inlines this script and its CSS.
+const exported = { ...webview, entryPoints: ['media/report/export.ts'], outfile: 'media/dist/report-export.js', sourcemap: false };
+
+const all = [...entries.map((entry) => ({ ...common, ...entry })), webview, exported, ...(process.argv.includes('--extension-tests') ? extensionTests : [])];
 
 if (watch) {
   const { context } = await import('esbuild');

@@ -44,6 +44,7 @@ function show(message: HostToWebview): void {
       propose: () => post({ type: 'propose' }),
       openJson: () => post({ type: 'openJson' }),
       rerun: () => post({ type: 'rerun' }),
+      exportHtml: () => post({ type: 'exportHtml' }),
     });
     app.append(current.root);
     drawCharts();

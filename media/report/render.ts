@@ -14,6 +14,8 @@ export interface ReportActions {
   propose(): void;
   openJson(): void;
   rerun(): void;
+  /** Save the report as one self-contained HTML file. */
+  exportHtml(): void;
 }
 
 export interface RenderedReport {
@@ -100,7 +102,64 @@ function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
   if (canPropose(report)) button('Propose…', 'primary', actions.propose, 'Propose this strategy to the pool');
   button('Open JSON', canPropose(report) ? 'secondary' : 'primary', actions.openJson, 'Open the saved report file');
   button('Re-run', 'secondary', actions.rerun, report.kind === 'qraft.precheck' ? 'Run the precheck again' : 'Run the canary again');
+  button('Export HTML', 'secondary', actions.exportHtml, 'Save this report as one self-contained HTML file');
   return bar;
+}
+
+/** The action bar, or nothing in an exported page (no host to act). */
+function maybeActionBar(report: AnyReport, actions: ReportActions | undefined): HTMLElement | null {
+  return actions ? actionBar(report, actions) : null;
+}
+
+// --- per-symbol breakdown ---------------------------------------------------------------------
+
+type BreakdownRows = NonNullable<PrecheckReport['quick']['breakdown']>;
+
+const percent = (value: number, decimals = 2) => (Number.isFinite(value) ? `${(value * 100).toFixed(decimals)}%` : String(value));
+
+function signedPercent(value: number): string {
+  const text = percent(value);
+  if (/^-?0(\.0+)?%$/.test(text)) return text.replace(/^-/, '');
+  return value > 0 ? `+${text}` : text;
+}
+
+/**
+ * One row per symbol: the contribution of each channel given, then round trips, fills, fees, time
+ * in market and mean gross exposure of the main (last) channel. Definitions: README, "Per-symbol
+ * breakdown".
+ */
+function breakdownTable(channels: { title: string; rows: BreakdownRows }[]): HTMLTableElement {
+  const main = channels[channels.length - 1];
+  const byChannel = channels.map((channel) => new Map(channel.rows.map((row) => [row.symbol, row])));
+  const rows = main.rows.map((row) =>
+    el(
+      'tr',
+      {},
+      el('th', { text: row.symbol, className: 'mono', attrs: { scope: 'row' } }),
+      ...byChannel.map((lookup) => {
+        const other = lookup.get(row.symbol);
+        return other ? cell(signedPercent(other.contribution), `num mono ${other.contribution > 0 ? 'delta-good' : other.contribution < 0 ? 'delta-bad' : 'delta'}`) : cell('–', 'num');
+      }),
+      cell(row.round_trips.toFixed(0), 'num mono'),
+      cell(row.fills.toFixed(0), 'num mono'),
+      cell(row.fees.toFixed(2), 'num mono'),
+      cell(percent(row.exposure, 1), 'num mono'),
+      cell(row.gross_exposure.toFixed(3), 'num mono'),
+    ),
+  );
+  const headers = ['symbol', ...channels.map((channel) => `contribution (${channel.title})`), 'round trips', 'fills', 'fees', 'time in market', 'mean gross exposure'];
+  return table(`Per-symbol breakdown (${main.title})`, headers, rows, 'breakdown');
+}
+
+function breakdownSection(channels: { title: string; rows: BreakdownRows | undefined }[]): HTMLElement | null {
+  const given = channels.filter((channel): channel is { title: string; rows: BreakdownRows } => Array.isArray(channel.rows) && channel.rows.length > 0);
+  if (given.length === 0) return null;
+  const main = given[given.length - 1].title;
+  return section(
+    'By symbol',
+    el('p', { className: 'note', text: `Contribution: the symbol's profit and loss over the starting cash (the symbols add up to the total return). Round trips, fills, fees, time in market and mean gross exposure: ${main}.` }),
+    breakdownTable(given),
+  );
 }
 
 function header(verdictWord: string, state: 'pass' | 'fail' | 'warn', what: string, report: AnyReport, extra: Child[] = []): HTMLElement {
@@ -177,7 +236,7 @@ function precheckMetrics(report: PrecheckReport): HTMLTableElement {
   return table('Metrics: quick against precise', ['metric', 'quick', report.precise.engine, 'difference'], rows, 'metrics');
 }
 
-function precheckPage(report: PrecheckReport, actions: ReportActions): RenderedReport {
+function precheckPage(report: PrecheckReport, actions: ReportActions | undefined): RenderedReport {
   const charts = [
     createChart({ title: 'Equity', kind: 'equity', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.equity } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.equity } }] }),
     createChart({ title: 'Drawdown', kind: 'drawdown', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.drawdown } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.drawdown } }] }),
@@ -196,7 +255,7 @@ function precheckPage(report: PrecheckReport, actions: ReportActions): RenderedR
         ? el('p', { className: 'fallback-warning' }, tag('fallback', 'warn'), el('span', { text: ` The precise channel ran on the built-in engine: ${report.precise.fallback.message}.` }))
         : null,
     ]),
-    actionBar(report, actions),
+    maybeActionBar(report, actions),
     divider(),
     section('Gates', gatesTable(report)),
     divider(),
@@ -204,6 +263,7 @@ function precheckPage(report: PrecheckReport, actions: ReportActions): RenderedR
     divider(),
     section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
     divider(),
+    ...withDivider(breakdownSection([{ title: 'quick', rows: report.quick.breakdown }, { title: report.precise.engine, rows: report.precise.breakdown }])),
     section('Run', facts([engineFacts('Quick engine', report.quick), engineFacts('Precise engine', report.precise), ...dataFacts(report), ['Timing', timing]])),
   );
   return { root, charts };
@@ -270,7 +330,7 @@ function canaryJudgement(report: CanaryReport): Child {
   return el('div', {}, el('p', { className: 'score', text: `Score ${report.score} of 100` }), table('Checks against CURRENT', ['check', 'result', 'detail'], rows, 'checks'));
 }
 
-function canaryPage(report: CanaryReport, actions: ReportActions): RenderedReport {
+function canaryPage(report: CanaryReport, actions: ReportActions | undefined): RenderedReport {
   const lines = (pick: 'equity' | 'drawdown') => {
     const result = [{ label: 'candidate', series: { times: report.candidate.series.times, values: report.candidate.series[pick] } }];
     if (report.baseline) result.push({ label: 'CURRENT', series: { times: report.baseline.series.times, values: report.baseline.series[pick] } });
@@ -287,7 +347,7 @@ function canaryPage(report: CanaryReport, actions: ReportActions): RenderedRepor
     header(report.verdict.toUpperCase(), state, 'Canary', report, [
       report.reasons.length > 0 ? el('ul', { className: 'reasons' }, ...report.reasons.map((reason) => el('li', { text: reason }))) : null,
     ]),
-    actionBar(report, actions),
+    maybeActionBar(report, actions),
     divider(),
     section('Metrics', report.baseline ? null : el('p', { className: 'note baseline-note', text: report.baseline_note ?? 'No baseline to compare with.' }), canaryMetrics(report)),
     divider(),
@@ -295,6 +355,7 @@ function canaryPage(report: CanaryReport, actions: ReportActions): RenderedRepor
     divider(),
     section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
     divider(),
+    ...withDivider(breakdownSection([{ title: 'candidate', rows: report.candidate.breakdown }])),
     section(
       'Run',
       facts([
@@ -310,7 +371,13 @@ function canaryPage(report: CanaryReport, actions: ReportActions): RenderedRepor
   return { root, charts };
 }
 
-export function renderReport(report: AnyReport, reportPath: string, actions: ReportActions): RenderedReport {
+/** A section followed by a divider, or nothing. */
+function withDivider(element: HTMLElement | null): Child[] {
+  return element ? [element, divider()] : [];
+}
+
+/** The report page; without `actions` (an exported file) there is no action bar. */
+export function renderReport(report: AnyReport, reportPath: string, actions?: ReportActions): RenderedReport {
   const page = report.kind === 'qraft.precheck' ? precheckPage(report, actions) : canaryPage(report, actions);
   page.root.append(el('footer', { className: 'path' }, 'Report file: ', el('span', { className: 'mono', text: reportPath })));
   return page;

@@ -3,7 +3,10 @@
  * file), revealed and updated when the same strategy is run again, and restored after a reload
  * by re-reading the saved report file.
  */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { REPORT_EXPORT_ASSETS, writeReportExport } from '../../core/evidence/reportExport';
 import type { AnyReport } from '../../core/evidence/reports/schema';
 import { createNonce, reportHtml } from './html';
 import { type ReportContent as Content, isReportViewState, loadSavedReport } from './load';
@@ -93,6 +96,27 @@ class ReportPanel {
     vscode.commands.executeCommand(command, ...args).then(undefined, (err: unknown) => this.log.error(`Report view: ${command} failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
+  /** Export HTML: asks where, then writes the same self-contained file as `qraft deploy report --html`. */
+  private async exportHtml(report: AnyReport, path: string): Promise<void> {
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(join(dirname(path), `${basename(path, '.json')}.html`)),
+      filters: { HTML: ['html'] },
+      title: vscode.l10n.t('Export Report as HTML'),
+    });
+    if (!target) return;
+    try {
+      const root = this.mediaRoot.fsPath;
+      const assets = { script: readFileSync(join(root, REPORT_EXPORT_ASSETS.script), 'utf8'), style: readFileSync(join(root, REPORT_EXPORT_ASSETS.style), 'utf8') };
+      const written = writeReportExport(target.fsPath, report, path, assets);
+      this.log.info(`Report view: exported ${path} to ${written.path} (${written.bytes} bytes).`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Report exported to {0}.', written.path));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`Report view: export failed: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not export the report: {0}', message));
+    }
+  }
+
   /** Messages come from the page: checked by the protocol guard, and acted on with host data only. */
   private receive(message: unknown): void {
     if (!isWebviewMessage(message)) {
@@ -120,6 +144,9 @@ class ReportPanel {
         return;
       case 'rerun':
         this.run(rerunCommand(report), strategy);
+        return;
+      case 'exportHtml':
+        void this.exportHtml(report, path);
         return;
       case 'openJson':
         vscode.window

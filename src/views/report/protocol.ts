@@ -31,12 +31,15 @@ export interface UnavailableMessage {
 
 export type HostToWebview = RenderMessage | UnavailableMessage;
 
-/** Webview → host. None carries data: the host acts on the report it holds, never on input. */
-export type WebviewToHost = { type: 'ready' } | { type: 'propose' } | { type: 'openJson' } | { type: 'rerun' };
+/**
+ * Webview → host. None carries data: the host acts on the report it holds, never on input.
+ * `exportHtml`: save the shown report as one self-contained HTML file (the host asks where).
+ */
+export type WebviewToHost = { type: 'ready' } | { type: 'propose' } | { type: 'openJson' } | { type: 'rerun' } | { type: 'exportHtml' };
 
 export type WebviewMessageType = WebviewToHost['type'];
 
-export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = ['ready', 'propose', 'openJson', 'rerun'];
+export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = ['ready', 'propose', 'openJson', 'rerun', 'exportHtml'];
 
 /** What the webview persists with `setState`, so the panel serializer can restore it (checked by isReportViewState). */
 export interface ReportViewState {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsInputError } from '../../shared/errors';
+import { InputError, fsInputError } from '../../shared/errors';
 import { ensureDir, writeFileAtomicSync } from '../../shared/files';
 import { canonicalHash } from '../../shared/hashing';
 import { parseJsonText, prettyJson } from '../../shared/json';
@@ -114,4 +114,38 @@ export function readReportFolder(dir: string): ReportFolder {
     else problems.push(parsed ? `${join(dir, name)} does not hash to its name or is not a valid report` : `${join(dir, name)} is not a report file`);
   }
   return { reports, problems };
+}
+
+/**
+ * A saved report by its hash or a prefix of it (at least `minPrefix` hex characters), looked up in
+ * several report folders (the reports folder, candidates' evidence). The same report in several
+ * folders is one match; a name whose file is not intact is reported, never used.
+ */
+export function findReportByHash(dirs: readonly string[], prefix: string, minPrefix = 8): SavedReport {
+  const wanted = prefix.trim().toLowerCase();
+  if (!new RegExp(`^[0-9a-f]{${minPrefix},64}$`).test(wanted)) {
+    throw new InputError(`"${prefix}" is neither a report file nor a report hash (64 hex characters, or a unique prefix of at least ${minPrefix}).`);
+  }
+  const found = new Map<string, SavedReport>();
+  let damaged: string | undefined;
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      throw fsInputError(err, 'list', dir);
+    }
+    for (const name of names.sort()) {
+      const named = parseReportFileName(name);
+      if (!named || !named.hash.startsWith(wanted) || found.has(named.hash)) continue;
+      const saved = loadReport(dir, named.kind, named.hash);
+      if (saved) found.set(named.hash, saved);
+      else damaged ??= join(dir, name);
+    }
+  }
+  if (found.size === 1) return [...found.values()][0];
+  if (found.size > 1) throw new InputError(`The report hash prefix ${wanted} is ambiguous: it matches ${found.size} reports; give more characters.`);
+  if (damaged) throw new InputError(`${damaged} does not hash to its name or is not a valid report.`);
+  throw new InputError(`No report ${wanted} in ${dirs.join(' or ')}.`);
 }
