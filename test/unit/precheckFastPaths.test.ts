@@ -12,6 +12,8 @@ import { sma } from '../../src/core/backtest/signals/averages';
 import { parseStrategy } from '../../src/core/backtest/strategy/load';
 import { GateConfigSchema } from '../../src/core/evidence/gates/config';
 import { CostRuns, breakEvenCostMultiple, costSensitivityGate, sharpeFromEquity } from '../../src/core/evidence/gates/costSensitivity';
+import { delayTargets, earnedReturnCorrelation, earnedReturnPairs } from '../../src/core/evidence/gates/leakage';
+import { correlationTest } from '../../src/core/evidence/stats';
 import { randomFrame, seededRandom } from '../support/frames';
 
 const CASH = 1_000_000;
@@ -110,5 +112,20 @@ describe('precheck fast paths equal the general paths bit for bit', () => {
     const runs = new CostRuns(frame, CASH);
     for (const multiplier of config.multipliers) runs.sharpe(strategy, targets, multiplier);
     assert.equal(await breakEvenCostMultiple(strategy, frame, targets, CASH, runs), fresh);
+  });
+
+  it('the streamed leakage correlation equals correlationTest of the held pairs, delayed or not, at every timing', () => {
+    const frame = randomFrame(3, 700, 13);
+    const { strategy } = strategyOf({ type: 'sma_cross', fast: 3, slow: 12, mode: 'state' }, { sizing: { allow_short: true } });
+    const targets = computeTargets(strategy, { frame, strategyDir: '/tmp' });
+    for (const timing of ['close', 'next_close', 'next_open'] as const) {
+      for (const delay of [0, 1] as const) {
+        const pairs = earnedReturnPairs(frame, delay === 1 ? delayTargets(targets) : targets, timing);
+        const held = correlationTest(pairs.weights, pairs.returns);
+        const streamed = earnedReturnCorrelation(frame, targets, timing, delay);
+        assert.ok(held.n > 100 && held.r !== 0);
+        for (const key of ['r', 'n', 't', 'p_positive'] as const) assert.ok(Object.is(streamed[key], held[key]), `${timing} delay ${delay} ${key}: ${streamed[key]} vs ${held[key]}`);
+      }
+    }
   });
 });

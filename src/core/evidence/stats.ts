@@ -100,6 +100,14 @@ export function correlationTest(xs: ArrayLike<number>, ys: ArrayLike<number>): C
     syy += dy * dy;
     sxy += dx * dy;
   }
+  return correlationFromSums(n, sxx, syy, sxy);
+}
+
+/**
+ * The end of correlationTest, from the centred sums of squares and products (Σdx², Σdy², Σdx·dy)
+ * of n pairs: for callers that stream the pairs instead of holding them.
+ */
+export function correlationFromSums(n: number, sxx: number, syy: number, sxy: number): CorrelationTest {
   if (n < 3 || sxx <= 1e-18 || syy <= 1e-18) return { r: 0, n, t: 0, p_positive: 1 };
   const r = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
   const t = Math.abs(r) >= 1 ? Math.sign(r) * Infinity : r * Math.sqrt((n - 2) / (1 - r * r));

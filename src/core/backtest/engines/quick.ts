@@ -17,23 +17,43 @@ function addQuantity(position: number, quantity: number): number {
 }
 
 /**
- * Sets a position and keeps the list of held symbols (held[0..count), heldAt = index or −1);
- * returns the new count. A module function, not a closure: a closure over the count would move it
- * to the heap and slow every loop that reads it.
+ * Sets a position and keeps the list of held symbols (held[0..count), heldAt = index or −1) with,
+ * in the same slots, each one's quantity and price column (valuing the book then reads two
+ * arrays in order instead of chasing each symbol's); returns the new count. A module function,
+ * not a closure: a closure over the count would move it to the heap and slow every loop that reads it.
  */
-function setPosition(position: Float64Array, held: Int32Array, heldAt: Int32Array, count: number, symbol: number, quantity: number): number {
+function setPosition(
+  position: Float64Array,
+  held: Int32Array,
+  heldAt: Int32Array,
+  heldQuantity: Float64Array,
+  heldPrices: Float64Array[],
+  prices: Float64Array[],
+  count: number,
+  symbol: number,
+  quantity: number,
+): number {
   const before = position[symbol];
   position[symbol] = quantity;
   if (before === 0) {
     if (quantity !== 0) {
       heldAt[symbol] = count;
-      held[count++] = symbol;
+      held[count] = symbol;
+      heldQuantity[count] = quantity;
+      heldPrices[count] = prices[symbol];
+      count += 1;
     }
   } else if (quantity === 0) {
-    const last = held[--count];
-    held[heldAt[symbol]] = last;
-    heldAt[last] = heldAt[symbol];
+    const slot = heldAt[symbol];
+    count -= 1;
+    const last = held[count];
+    held[slot] = last;
+    heldQuantity[slot] = heldQuantity[count];
+    heldPrices[slot] = heldPrices[count];
+    heldAt[last] = slot;
     heldAt[symbol] = -1;
+  } else {
+    heldQuantity[heldAt[symbol]] = quantity;
   }
   return count;
 }
@@ -70,6 +90,8 @@ function sortBuys(count: number, order: Int32Array, value: Float64Array): void {
 interface DueOrders {
   start: Int32Array;
   symbol: Int32Array;
+  /** The target weight of each (bar, symbol) pair, read here once in column order: the engine then reads them in sequence. */
+  weight: Float64Array;
 }
 
 const dueCache = new WeakMap<TargetWeights, DueOrders>();
@@ -96,17 +118,22 @@ function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
   for (let bar = 0; bar < bars; bar += 1) start[bar + 1] += start[bar];
   const cursor = start.slice(0, bars);
   const symbol = new Int32Array(start[bars]);
+  const dueWeight = new Float64Array(start[bars]);
   for (let s = 0; s < symbols; s += 1) {
     const column = weights[s];
     let previous = 0;
     for (let bar = 0; bar < bars; bar += 1) {
       const weight = column[bar];
       const flag = flags[bar];
-      if (flag === ALL || (flag !== 0 && weight !== previous)) symbol[cursor[bar]++] = s;
+      if (flag === ALL || (flag !== 0 && weight !== previous)) {
+        const at = cursor[bar]++;
+        symbol[at] = s;
+        dueWeight[at] = weight;
+      }
       previous = weight;
     }
   }
-  const due = { start, symbol };
+  const due = { start, symbol, weight: dueWeight };
   dueCache.set(targets, due);
   return due;
 }
@@ -130,13 +157,14 @@ export function runQuick(input: EngineInput): EngineRun {
   const bars = frame.times.length;
   const symbols = frame.symbols.length;
   const prices = timing === 'next_open' ? frame.open : frame.close;
-  const weights = targets.weights;
   const flags = targets.rebalance;
   const lag = timing === 'close' ? 0 : 1;
   const position = new Float64Array(symbols);
   // Symbols with a non-zero position, so valuing the book costs O(held), not O(universe).
   const held = new Int32Array(symbols);
   const heldAt = new Int32Array(symbols).fill(-1);
+  const heldQuantity = new Float64Array(symbols);
+  const heldPrices: Float64Array[] = new Array<Float64Array>(symbols).fill(prices[0]);
   let heldCount = 0;
   // Buys wait until the bar's sells have raised their cash: symbol, quantity, value.
   const buyOrder = new Int32Array(symbols);
@@ -149,6 +177,7 @@ export function runQuick(input: EngineInput): EngineRun {
   const due = dueOrders(targets, symbols);
   const dueStart = due.start;
   const dueSymbol = due.symbol;
+  const dueWeight = due.weight;
   const fills = new FillLog(dueStart[Math.max(0, bars - lag)]);
   let cash = input.cash;
 
@@ -157,17 +186,14 @@ export function runQuick(input: EngineInput): EngineRun {
     const flag = flags[signalBar];
     if (flag === 0) continue;
     let equity = cash;
-    for (let k = 0; k < heldCount; k += 1) {
-      const symbol = held[k];
-      equity += position[symbol] * prices[symbol][bar];
-    }
+    for (let k = 0; k < heldCount; k += 1) equity += heldQuantity[k] * heldPrices[k][bar];
     const tolerance = EPSILON * Math.max(1, Math.abs(equity));
     let buys = 0;
     let buyCost = 0;
     // Only the symbols with an order due (see dueOrders), in universe order.
     for (let k = dueStart[signalBar], end = dueStart[signalBar + 1]; k < end; k += 1) {
       const symbol = dueSymbol[k];
-      const weight = weights[symbol][signalBar];
+      const weight = dueWeight[k];
       const price = prices[symbol][bar];
       const target = (weight * equity) / price;
       const delta = target - position[symbol];
@@ -184,7 +210,7 @@ export function runQuick(input: EngineInput): EngineRun {
       const executed = price * (1 - slip);
       const commission = commissionRate * -delta * executed;
       cash += -delta * executed - commission;
-      heldCount = setPosition(position, held, heldAt, heldCount, symbol, addQuantity(position[symbol], delta));
+      heldCount = setPosition(position, held, heldAt, heldQuantity, heldPrices, prices, heldCount, symbol, addQuantity(position[symbol], delta));
       fills.push(bar, symbol, delta, executed, commission, -delta * price * slip);
     }
     // The order of the buys matters only when the cash cannot pay for all of them.
@@ -206,7 +232,7 @@ export function runQuick(input: EngineInput): EngineRun {
         spent = cash;
       }
       cash = isClose(cash, spent) ? 0 : cash - spent;
-      heldCount = setPosition(position, held, heldAt, heldCount, symbol, addQuantity(position[symbol], quantity));
+      heldCount = setPosition(position, held, heldAt, heldQuantity, heldPrices, prices, heldCount, symbol, addQuantity(position[symbol], quantity));
       fills.push(bar, symbol, quantity, executed, commission, quantity * price * slip);
     }
   }

@@ -4,7 +4,7 @@ import type { TargetWeights } from '../../backtest/signals/types';
 import type { Strategy, Timing } from '../../backtest/strategy/schema';
 import { quickEngine } from '../../backtest/engines/quick';
 import { type BacktestResult, backtest } from '../../backtest/run';
-import { correlationTest } from '../stats';
+import { type CorrelationTest, correlationFromSums } from '../stats';
 import type { GateConfig } from './config';
 import type { GateResult } from './types';
 
@@ -89,6 +89,47 @@ export function earnedReturnPairs(frame: PriceFrame, targets: TargetWeights, tim
   return { weights, returns };
 }
 
+/**
+ * correlationTest(earnedReturnPairs(frame, targets, timing)) without the pairs (2 × symbols × bars
+ * doubles): the same two passes over the same pairs in the same order, so the same result bit for
+ * bit. `delay` 1 reads the targets one bar later, as delayTargets makes them (0 at the first bar).
+ */
+export function earnedReturnCorrelation(frame: PriceFrame, targets: TargetWeights, timing: Timing, delay: 0 | 1 = 0): CorrelationTest {
+  const bars = frame.times.length;
+  const lag = timing === 'close' ? 0 : 1;
+  const usable = Math.max(0, bars - 1 - lag);
+  const symbols = frame.symbols.length;
+  const n = usable * symbols;
+  const columns = timing === 'next_open' ? frame.open : frame.close;
+  let sx = 0;
+  let sy = 0;
+  for (let s = 0; s < symbols; s += 1) {
+    const price = columns[s];
+    const w = targets.weights[s];
+    for (let bar = 0; bar < usable; bar += 1) {
+      sx += bar >= delay ? w[bar - delay] : 0;
+      sy += price[bar + lag + 1] / price[bar + lag] - 1;
+    }
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let s = 0; s < symbols; s += 1) {
+    const price = columns[s];
+    const w = targets.weights[s];
+    for (let bar = 0; bar < usable; bar += 1) {
+      const dx = (bar >= delay ? w[bar - delay] : 0) - mx;
+      const dy = price[bar + lag + 1] / price[bar + lag] - 1 - my;
+      sxx += dx * dx;
+      syy += dy * dy;
+      sxy += dx * dy;
+    }
+  }
+  return correlationFromSums(n, sxx, syy, sxy);
+}
+
 /** The targets one bar later: what the strategy would hold with one more bar of delay. */
 export function delayTargets(targets: TargetWeights): TargetWeights {
   const weights = targets.weights.map((column) => {
@@ -170,17 +211,12 @@ export async function leakageGate(run: LeakageRun, config: GateConfig['leakage']
   }
   const leaks = truncation.filter((t) => !t.identical);
   const timing = strategy.execution.timing;
-  // Each pair set (2 × symbols × bars doubles) is built, tested and let go before the next one.
-  const correlate = (targets: TargetWeights) => {
-    const pairs = earnedReturnPairs(frame, targets, timing);
-    return correlationTest(pairs.weights, pairs.returns);
-  };
-  const test = correlate(full);
-  const delayedTargets = delayTargets(full);
-  const delayedTest = correlate(delayedTargets);
+  // The pairs are streamed, never held (they would be 2 × symbols × bars doubles).
+  const test = earnedReturnCorrelation(frame, full, timing);
+  const delayedTest = earnedReturnCorrelation(frame, full, timing, 1);
   const baseline = run.quick.metrics.sharpe;
-  // Only a strong result is put to the delay test; a weak one has no edge to lose.
-  const delayed = baseline > config.delay_strong_sharpe ? (await backtest(strategy, frame, delayedTargets, quickEngine, run.cash)).metrics.sharpe : baseline;
+  // Only a strong result is put to the delay test (the only one that needs the delayed targets); a weak one has no edge to lose.
+  const delayed = baseline > config.delay_strong_sharpe ? (await backtest(strategy, frame, delayTargets(full), quickEngine, run.cash)).metrics.sharpe : baseline;
   const findings: LeakageFindings = {
     dataProblems: data.length,
     truncationLeaks: leaks.length,
