@@ -61,7 +61,7 @@ let packaged: string | undefined;
 export function packageExtension(): string {
   if (packaged) return packaged;
   const out = join(mkdtempSync(join(tmpdir(), 'qraft-vsix-')), 'qraft-release.vsix');
-  execFileSync(process.execPath, [join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '-o', out], { cwd: REPO, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--readme-path', 'docs/marketplace/README.md', '-o', out], { cwd: REPO, stdio: 'pipe' });
   packaged = out;
   return out;
 }
