@@ -50,6 +50,18 @@ describe('extension manifest', () => {
     }
   });
 
+  it('the VSIX: icon 128×128 PNG, Marketplace metadata, the user README and CHANGELOG, the translations, no developer README', () => {
+    const icon = readFileSync(join(ROOT, pkg.icon));
+    assert.equal(icon.subarray(1, 4).toString(), 'PNG');
+    assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128]);
+    for (const field of ['repository', 'bugs', 'homepage', 'keywords', 'galleryBanner']) assert.ok(pkg[field], field);
+    assert.match(pkg.scripts.package, /--readme-path docs\/marketplace\/README\.md/);
+    assert.ok(readFileSync(join(ROOT, 'docs', 'marketplace', 'README.md'), 'utf8').startsWith('# Qraft Release'));
+    const ignore = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split('\n').map((line) => line.trim());
+    for (const kept of ['!package.nls.json', '!package.nls.*.json', '!l10n/*.json', '!media/icon.png', '!CHANGELOG.md']) assert.ok(ignore.includes(kept), kept);
+    assert.ok(!ignore.includes('!README.md'), 'the developer README (CI timings) does not ship');
+  });
+
   it('strategy documents: strategy.json, *.strategy.json and a payload.json that reads as a strategy', () => {
     assert.equal(isStrategyDocumentName('/w/examples/strategy.json'), true);
     assert.equal(isStrategyDocumentName('C:\\w\\momentum.strategy.json'), true);
