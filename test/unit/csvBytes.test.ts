@@ -128,6 +128,18 @@ describe('price CSV byte parser (same results and sentences as parsePriceCsv)', 
     assert.equal(same(rows([lines[0], ...lines.slice(7)]), ['A']), true);
   });
 
+  it('dates that differ from the previous row\'s in one byte only', () => {
+    const dates = ['2020-01-01', '2020-01-02', '2020-02-02', '2021-02-02', '2031-02-02', '2031-12-02', '2031-12-12', '2231-12-12', '3231-12-12', '3231-12-13'];
+    const lines = [LONG];
+    dates.forEach((date, i) => ['A', 'B'].forEach((s) => lines.push(`${date},${s},${1 + i},${2 + i},${1 + i},${1 + i},${i}`)));
+    assert.equal(same(rows(lines), ['A', 'B']), true);
+    // A later date, then (another symbol) an earlier one differing in one byte: a wrong reuse would be accepted.
+    const pairs = [['3020-01-01', '2020-01-01'], ['2120-01-01', '2020-01-01'], ['2030-01-01', '2020-01-01'], ['2021-01-01', '2020-01-01'], ['2020-11-01', '2020-01-01'], ['2020-02-01', '2020-01-01'], ['2020-01-21', '2020-01-01'], ['2020-01-02', '2020-01-01']];
+    const pairLines = pairs.flatMap(([hi, lo], k) => [`${hi},P${k},1,1,1,1,1`, `${lo},Q${k},1,1,1,1,1`]);
+    assert.equal(same(rows([LONG, ...pairLines]), pairs.flatMap((_, k) => [`P${k}`, `Q${k}`])), true);
+    assert.equal(same(rows([LONG, '2020-01-01,A,1,1,1,1,1', '2020-01-01,B,1,1,1,1,1', '2020-01-02,A,1,1,1,1,1', '2020-01-02,B,1,1,1,1,1', '2020-01-02,A,1,1,1,1,1']), ['A', 'B']), true);
+  });
+
   it('datetimes with T, space, seconds, milliseconds, Z and offsets', () => {
     const stamps = ['2020-01-01', '2020-01-01T10:00', '2020-01-01 10:00:30', '2020-01-01T10:00:30.5Z', '2020-01-01T10:00:31,123+01:00', '2020-01-01T11:00:32.1234-0130', '2020-01-02t00:00z', '2020-01-03T00:00:00+05'];
     const text = rows([LONG, ...stamps.map((stamp, i) => `${stamp},A,${1 + i},${2 + i},${1 + i},${1 + i},${i}`)]);

@@ -92,16 +92,23 @@ export function symbolFromFileName(label: string): string {
   return name.slice(0, name.length - extname(name).length);
 }
 
-/** Growable per-symbol columns (allocated once per symbol, not per row). */
+/** Values per row in a builder's blocks: time, open, high, low, close, volume. */
+const ROW = 6;
+const MAX_BLOCK_ROWS = 1 << 16;
+
+/**
+ * A symbol's rows as read, in blocks of interleaved rows (one cache line per row; a full block is
+ * kept, never copied), turned into exact-length columns by finish().
+ */
 export class SeriesBuilder {
-  times: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
+  /** The block being filled: ROW values per row. */
+  block: Float64Array;
+  /** Rows the current block holds so far, and its capacity in rows. */
+  fill = 0;
+  blockRows: number;
+  /** Full blocks before the current one. */
+  private full: Float64Array[] = [];
   count = 0;
-  capacity: number;
   /** Line and date field of the previous row, for ordering messages. */
   lastLine = 0;
   lastDateStart = 0;
@@ -114,43 +121,58 @@ export class SeriesBuilder {
     readonly symbol: string,
     capacity: number,
   ) {
-    this.capacity = capacity;
-    this.times = new Float64Array(capacity);
-    this.open = new Float64Array(capacity);
-    this.high = new Float64Array(capacity);
-    this.low = new Float64Array(capacity);
-    this.close = new Float64Array(capacity);
-    this.volume = new Float64Array(capacity);
+    this.blockRows = Math.max(16, capacity);
+    this.block = new Float64Array(this.blockRows * ROW);
   }
 
-  grow(): void {
-    const capacity = this.capacity * 2;
-    const widen = (column: Float64Array): Float64Array => {
-      const wider = new Float64Array(capacity);
-      wider.set(column);
-      return wider;
-    };
-    this.times = widen(this.times);
-    this.open = widen(this.open);
-    this.high = widen(this.high);
-    this.low = widen(this.low);
-    this.close = widen(this.close);
-    this.volume = widen(this.volume);
-    this.capacity = capacity;
+  /** Starts a new block (the current one is full). */
+  nextBlock(): void {
+    this.full.push(this.block);
+    this.blockRows = Math.min(Math.max(this.blockRows * 2, 16), Math.max(MAX_BLOCK_ROWS, this.blockRows));
+    this.block = new Float64Array(this.blockRows * ROW);
+    this.fill = 0;
+  }
+
+  push(time: number, open: number, high: number, low: number, close: number, volume: number): void {
+    if (this.fill === this.blockRows) this.nextBlock();
+    const block = this.block;
+    const k = this.fill * ROW;
+    block[k] = time;
+    block[k + 1] = open;
+    block[k + 2] = high;
+    block[k + 3] = low;
+    block[k + 4] = close;
+    block[k + 5] = volume;
+    this.fill += 1;
+    this.count += 1;
   }
 
   finish(): SymbolSeries {
     const n = this.count;
-    return {
-      symbol: this.symbol,
-      times: this.times.slice(0, n),
-      open: this.open.slice(0, n),
-      high: this.high.slice(0, n),
-      low: this.low.slice(0, n),
-      close: this.close.slice(0, n),
-      volume: this.volume.slice(0, n),
-      rows: n,
-    };
+    const times = new Float64Array(n);
+    const open = new Float64Array(n);
+    const high = new Float64Array(n);
+    const low = new Float64Array(n);
+    const close = new Float64Array(n);
+    const volume = new Float64Array(n);
+    let row = 0;
+    const blocks = [...this.full, this.block];
+    blocks.forEach((block, b) => {
+      const rows = b === blocks.length - 1 ? this.fill : block.length / ROW;
+      for (let i = 0, k = 0; i < rows; i += 1, k += ROW, row += 1) {
+        times[row] = block[k];
+        open[row] = block[k + 1];
+        high[row] = block[k + 2];
+        low[row] = block[k + 3];
+        close[row] = block[k + 4];
+        volume[row] = block[k + 5];
+      }
+    });
+    this.full = [];
+    this.block = new Float64Array(0);
+    this.fill = 0;
+    this.blockRows = 0;
+    return { symbol: this.symbol, times, open, high, low, close, volume, rows: n };
   }
 }
 
@@ -499,15 +521,7 @@ export function parsePriceCsv(text: string, label: string, options: ParsePriceCs
       throw cellError(label, line, names[lc], `${text.slice(starts[lc], ends[lc]).trim()} is above min(open, close) = ${Math.min(open, close)}; low must be at most the open and the close`);
     }
 
-    if (builder.count === builder.capacity) builder.grow();
-    const n = builder.count;
-    builder.times[n] = time;
-    builder.open[n] = open;
-    builder.high[n] = high;
-    builder.low[n] = low;
-    builder.close[n] = close;
-    builder.volume[n] = volume;
-    builder.count = n + 1;
+    builder.push(time, open, high, low, close, volume);
     builder.lastTime = time;
     builder.lastLine = line;
     builder.lastDateStart = ds;

@@ -410,15 +410,7 @@ function stringRow(ctx: Context, text: string, line: number): number {
 }
 
 function append(builder: SeriesBuilder, time: number, open: number, high: number, low: number, close: number, volume: number, line: number): void {
-  if (builder.count === builder.capacity) builder.grow();
-  const n = builder.count;
-  builder.times[n] = time;
-  builder.open[n] = open;
-  builder.high[n] = high;
-  builder.low[n] = low;
-  builder.close[n] = close;
-  builder.volume[n] = volume;
-  builder.count = n + 1;
+  builder.push(time, open, high, low, close, volume);
   builder.lastTime = time;
   builder.lastLine = line;
 }
@@ -509,6 +501,9 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
   const single = builders[0];
   let base = chunks.base;
   let dataRows = 0;
+  // The last bare date read (10 bytes, all 0 until one is) and its value.
+  const lastDate = new Uint8Array(10);
+  let lastDateTime = NaN;
 
   for (;;) {
     let nl = buf.indexOf(10, pos);
@@ -548,7 +543,7 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
       if (role >= OPEN) {
         // parseNumber's fast path, ending at the comma.
         let negative = false;
-        let c = p < end ? buf[p] : 44;
+        const c = p < end ? buf[p] : 44;
         if (role === VOLUME && c === 44) {
           volume = 0;
         } else {
@@ -558,27 +553,28 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
           } else if (c === 43 /* + */) {
             p += 1;
           }
+          // Digits, an optional point, digits: the same doubles as parseNumber's loop (the same operations in the same order).
           let mantissa = 0;
-          let digits = 0;
-          let fraction = 0;
-          let dot = false;
+          const first = p;
           for (; p < end; p += 1) {
-            c = buf[p];
-            const d = c - 48;
-            if (d >= 0 && d <= 9) {
-              mantissa = mantissa * 10 + d;
-              digits += 1;
-              if (dot) fraction += 1;
-            } else if (c === 46 /* . */ && !dot) {
-              dot = true;
-            } else if (c === 44) {
-              break;
-            } else {
-              plain = false;
-              break;
-            }
+            const d = buf[p] - 48;
+            if (d >>> 0 > 9) break;
+            mantissa = mantissa * 10 + d;
           }
-          if (!plain || digits === 0 || mantissa > 9007199254740991 || fraction > 22) {
+          let digits = p - first;
+          let fraction = 0;
+          if (p < end && buf[p] === 46 /* . */) {
+            p += 1;
+            const point = p;
+            for (; p < end; p += 1) {
+              const d = buf[p] - 48;
+              if (d >>> 0 > 9) break;
+              mantissa = mantissa * 10 + d;
+            }
+            fraction = p - point;
+            digits += fraction;
+          }
+          if ((p < end && buf[p] !== 44) || digits === 0 || mantissa > 9007199254740991 || fraction > 22) {
             plain = false;
             break;
           }
@@ -600,7 +596,22 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
             if (c === 34) plain = false;
           }
         }
-        time = parseIsoBytes(buf, ds, de);
+        if (de - ds === 10) {
+          // A bare date: the previous one's value when the bytes are the same (rows of one date run together).
+          let k = 9;
+          while (k >= 0 && buf[ds + k] === lastDate[k]) k -= 1;
+          if (k < 0) {
+            time = lastDateTime;
+          } else {
+            time = parseIsoBytes(buf, ds, de);
+            if (time === time) {
+              for (k = 0; k < 10; k += 1) lastDate[k] = buf[ds + k];
+              lastDateTime = time;
+            }
+          }
+        } else {
+          time = parseIsoBytes(buf, ds, de);
+        }
         p = de;
       } else if (role === SYMBOL) {
         const ss = p;
@@ -662,15 +673,21 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
       continue;
     }
     dataRows += 1;
-    if (builder.count === builder.capacity) builder.grow();
-    const n = builder.count;
-    builder.times[n] = time;
-    builder.open[n] = open;
-    builder.high[n] = high;
-    builder.low[n] = low;
-    builder.close[n] = close;
-    builder.volume[n] = volume;
-    builder.count = n + 1;
+    let fill = builder.fill;
+    if (fill === builder.blockRows) {
+      builder.nextBlock();
+      fill = 0;
+    }
+    const block = builder.block;
+    const k = fill * 6;
+    block[k] = time;
+    block[k + 1] = open;
+    block[k + 2] = high;
+    block[k + 3] = low;
+    block[k + 4] = close;
+    block[k + 5] = volume;
+    builder.fill = fill + 1;
+    builder.count += 1;
     builder.lastTime = time;
     builder.lastLine = line;
     builder.lastDateText = null;
