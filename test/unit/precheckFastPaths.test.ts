@@ -9,6 +9,8 @@ import { computeMetrics } from '../../src/core/backtest/metrics';
 import { backtest } from '../../src/core/backtest/run';
 import { computeTargets } from '../../src/core/backtest/signals';
 import { sma } from '../../src/core/backtest/signals/averages';
+import { FillLog } from '../../src/core/backtest/engines/fills';
+import { sliceFrame } from '../../src/core/backtest/data/frame';
 import { parseStrategy } from '../../src/core/backtest/strategy/load';
 import { GateConfigSchema } from '../../src/core/evidence/gates/config';
 import { CostRuns, breakEvenCostMultiple, costSensitivityGate, sharpeFromEquity } from '../../src/core/evidence/gates/costSensitivity';
@@ -126,6 +128,40 @@ describe('precheck fast paths equal the general paths bit for bit', () => {
         assert.ok(held.n > 100 && held.r !== 0);
         for (const key of ['r', 'n', 't', 'p_positive'] as const) assert.ok(Object.is(streamed[key], held[key]), `${timing} delay ${delay} ${key}: ${streamed[key]} vs ${held[key]}`);
       }
+    }
+  });
+
+  it('a reused fill log gives the same fills as a new one, growing when a run needs more room', () => {
+    const frame = randomFrame(4, 500, 17);
+    const log = new FillLog(4);
+    for (const [fast, slow] of [[3, 9], [20, 60], [2, 5]]) {
+      const { strategy } = strategyOf({ type: 'sma_cross', fast, slow, mode: 'state' }, { sizing: { allow_short: true } });
+      const targets = computeTargets(strategy, { frame, strategyDir: '/tmp' });
+      const input = { frame, targets, costs: strategy.costs, timing: 'next_close' as const, lotSize: 0, cash: CASH };
+      const fresh = runQuick(input).fills;
+      const reused = runQuick(input, log).fills;
+      assert.equal(reused, log);
+      assert.equal(reused.length, fresh.length);
+      for (const column of ['bar', 'symbol', 'quantity', 'price', 'commission', 'slippage'] as const) sameBits(reused[column].subarray(0, reused.length), fresh[column].subarray(0, fresh.length), `${fast}/${slow} ${column}`);
+    }
+  });
+
+  it('computeTargets into shared scratch columns gives the same weights and flags as fresh ones', () => {
+    const frame = randomFrame(3, 400, 19);
+    const scratch = {};
+    for (const signal of [{ type: 'sma_cross', fast: 3, slow: 9 }, { type: 'rsi', period: 5, lower: 30, upper: 70 }, { type: 'mean_reversion', lookback: 10, entry_z: 1, exit_z: 0.2 }]) {
+      const { strategy } = strategyOf(signal, { sizing: { allow_short: true } });
+      const fresh = computeTargets(strategy, { frame, strategyDir: '/tmp' });
+      const shared = computeTargets(strategy, { frame, strategyDir: '/tmp', scratch });
+      const truncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, 250), strategyDir: '/tmp', scratch });
+      const freshTruncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, 250), strategyDir: '/tmp' });
+      fresh.weights.forEach((column, s) => sameBits(truncated.weights[s], freshTruncated.weights[s], `${signal.type} truncated ${s}`));
+      sameBits(truncated.rebalance, freshTruncated.rebalance, `${signal.type} truncated flags`);
+      // The full-length targets were overwritten by the truncated ones: recompute, then compare.
+      const again = computeTargets(strategy, { frame, strategyDir: '/tmp', scratch });
+      fresh.weights.forEach((column, s) => sameBits(again.weights[s], column, `${signal.type} ${s}`));
+      sameBits(again.rebalance, fresh.rebalance, `${signal.type} flags`);
+      assert.equal(again.weights[0].buffer, shared.weights[0].buffer);
     }
   });
 });

@@ -16,7 +16,7 @@ import { drawdownSeries } from '../backtest/metrics';
 import type { PrecheckReport } from './reports/schema';
 import { type ChartSeries, chartSeries } from './series';
 import { symbolBreakdown } from './breakdown';
-import { computeTargets } from '../backtest/signals';
+import { type TargetScratch, computeTargets } from '../backtest/signals';
 import type { LoadedStrategy } from '../backtest/strategy/load';
 
 export const CHART_POINTS = 2000;
@@ -83,13 +83,15 @@ export async function runPrecheck(request: PrecheckRequest): Promise<PrecheckRep
     return result;
   };
   const ctx = { frame, strategyDir: loaded.dir, workspaceRoot: loaded.root };
+  // One set of target columns for the gates' throw-away targets (the cost grid's variants, the leakage truncations).
+  const scratch: TargetScratch = {};
   const targets = await step('signal', 0.05, () => computeTargets(strategy, ctx));
   const quick = await step('quick', 0.05, () => backtest(strategy, frame, targets, quickEngine, cash, { signal }));
   const first = await step('precise', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const second = await step('cold_start', 0.3, () => backtest(strategy, frame, targets, precise, cash, { signal }));
   const gates: GateResult[] = [consistencyGate(quick, first, config.consistency), coldStartGate(first, second, config.cold_start)];
-  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, { strategyDir: loaded.dir, workspaceRoot: loaded.root }, cash, config.cost_sensitivity, targets)));
-  gates.push(await step('leakage', 0.1, () => leakageGate({ strategy, frame, strategyDir: loaded.dir, workspaceRoot: loaded.root, targets, quick, cash }, config.leakage)));
+  gates.push(await step('cost_sensitivity', 0.2, () => costSensitivityGate(strategy, frame, { strategyDir: loaded.dir, workspaceRoot: loaded.root, scratch }, cash, config.cost_sensitivity, targets)));
+  gates.push(await step('leakage', 0.1, () => leakageGate({ strategy, frame, strategyDir: loaded.dir, workspaceRoot: loaded.root, targets, quick, cash, scratch }, config.leakage)));
   gates.push(evidenceGate(strategy, frame, first, config.evidence));
   timings.total = Date.now() - started;
   return {

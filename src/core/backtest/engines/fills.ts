@@ -22,6 +22,24 @@ export class FillLog {
     this.slippage = new Float64Array(size);
   }
 
+  /**
+   * Empties the log for reuse, with room for `capacity` fills without growing: a caller that runs
+   * many times and reads each log before the next run (the cost gate) keeps one log, not one per run.
+   */
+  reset(capacity: number): this {
+    this.length = 0;
+    if (this.bar.length < capacity) {
+      const size = Math.ceil(capacity);
+      this.bar = new Int32Array(size);
+      this.symbol = new Int32Array(size);
+      this.quantity = new Float64Array(size);
+      this.price = new Float64Array(size);
+      this.commission = new Float64Array(size);
+      this.slippage = new Float64Array(size);
+    }
+    return this;
+  }
+
   push(bar: number, symbol: number, quantity: number, price: number, commission: number, slippage: number): void {
     if (this.length === this.bar.length) this.grow();
     const index = this.length++;

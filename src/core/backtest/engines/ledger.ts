@@ -94,6 +94,8 @@ export function replayFills(frame: PriceFrame, fills: FillLog, initialCash: numb
 export interface EquityScratch {
   equity: Float64Array;
   cashAt: Float64Array;
+  /** The fills' indices grouped by symbol; grown as needed. */
+  bySymbol?: Int32Array;
 }
 
 /**
@@ -130,7 +132,8 @@ export function replayEquity(frame: PriceFrame, fills: FillLog, initialCash: num
   for (let index = 0; index < count; index += 1) first[fills.symbol[index] + 1] += 1;
   for (let symbol = 0; symbol < symbols; symbol += 1) first[symbol + 1] += first[symbol];
   const cursor = first.slice(0, symbols);
-  const bySymbol = new Int32Array(count);
+  if (!scratch.bySymbol || scratch.bySymbol.length < count) scratch.bySymbol = new Int32Array(count);
+  const bySymbol = scratch.bySymbol;
   for (let index = 0; index < count; index += 1) bySymbol[cursor[fills.symbol[index]]++] = index;
   for (let symbol = 0; symbol < symbols; symbol += 1) {
     const close = frame.close[symbol];

@@ -150,9 +150,10 @@ function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
  * Like vectorbt and the precise engines, a buy never borrows: longs beyond the cash (a long-only
  * `sizing.gross` above 1, or a sleeve that drifted up) are cut to the cash, short proceeds included.
  * test/unit/vectorbt.test.ts holds it to vectorbt's own numbers. Columnar loops over typed arrays; it only does per-symbol work on bars where an order is due,
- * and values only the symbols it holds.
+ * and values only the symbols it holds. `reuse`: a log to write the fills into (emptied first)
+ * instead of a new one.
  */
-export function runQuick(input: EngineInput): EngineRun {
+export function runQuick(input: EngineInput, reuse?: FillLog): EngineRun {
   const { frame, targets, costs, timing } = input;
   const bars = frame.times.length;
   const symbols = frame.symbols.length;
@@ -178,7 +179,8 @@ export function runQuick(input: EngineInput): EngineRun {
   const dueStart = due.start;
   const dueSymbol = due.symbol;
   const dueWeight = due.weight;
-  const fills = new FillLog(dueStart[Math.max(0, bars - lag)]);
+  const capacity = dueStart[Math.max(0, bars - lag)];
+  const fills = reuse ? reuse.reset(capacity) : new FillLog(capacity);
   let cash = input.cash;
 
   for (let bar = lag; bar < bars; bar += 1) {

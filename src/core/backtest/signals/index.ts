@@ -7,22 +7,29 @@ import { momentumTargets } from './momentum';
 import { changeFlags } from './rebalance';
 import { rsiSides } from './rsi';
 import { type Sides, equalWeightLeg, weightsFromSides } from './sizing';
-import type { SignalContext, TargetWeights } from './types';
+import type { SignalContext, TargetScratch, TargetWeights } from './types';
 import { weightsFileTargets } from './weightsFile';
 
-export type { SignalContext, TargetWeights } from './types';
+export type { SignalContext, TargetScratch, TargetWeights } from './types';
 
 /**
  * Per-symbol signals: each symbol is its own sleeve of gross/N, long at +gross/N, the short side
  * at −gross/N (0 without allow_short), flat at 0.
  */
-function perSymbolTargets(frame: PriceFrame, sizing: Strategy['sizing'], fillSides: (close: Float64Array, sides: Sides) => void): TargetWeights {
+function perSymbolTargets(frame: PriceFrame, sizing: Strategy['sizing'], fillSides: (close: Float64Array, sides: Sides) => void, scratch?: TargetScratch): TargetWeights {
   const bars = frame.times.length;
   const leg = equalWeightLeg(sizing, frame.symbols.length);
   const sides = new Int8Array(bars);
-  const weights = frame.close.map((close) => {
+  let into: Float64Array[] | undefined;
+  if (scratch) {
+    const fits = scratch.columns !== undefined && scratch.columns.length === frame.symbols.length && scratch.columns.every((column) => column.length >= bars);
+    if (!fits) scratch.columns = frame.close.map(() => new Float64Array(bars));
+    into = scratch.columns;
+  }
+  const weights = frame.close.map((close, symbol) => {
     fillSides(close, sides);
-    return weightsFromSides(sides, leg, bars);
+    const out = into ? (into[symbol].length === bars ? into[symbol] : into[symbol].subarray(0, bars)) : undefined;
+    return weightsFromSides(sides, leg, bars, out);
   });
   return { weights, rebalance: changeFlags(weights, bars) };
 }
@@ -66,11 +73,11 @@ export function computeTargets(strategy: Strategy, ctx: SignalContext): TargetWe
       return buyAndHoldTargets(frame, sizing);
     case 'sma_cross':
     case 'ema_cross':
-      return perSymbolTargets(frame, sizing, crossSides(signal, bars));
+      return perSymbolTargets(frame, sizing, crossSides(signal, bars), ctx.scratch);
     case 'mean_reversion':
-      return perSymbolTargets(frame, sizing, meanReversionSides(signal, bars));
+      return perSymbolTargets(frame, sizing, meanReversionSides(signal, bars), ctx.scratch);
     case 'rsi':
-      return perSymbolTargets(frame, sizing, rsiSides(signal, bars));
+      return perSymbolTargets(frame, sizing, rsiSides(signal, bars), ctx.scratch);
     case 'momentum':
       return momentumTargets(frame, signal, sizing);
     case 'weights':

@@ -19,14 +19,15 @@ export function equalWeightLeg(sizing: Strategy['sizing'], n: number): Leg {
   return { long: each, short: sizing.allow_short ? -each : 0 };
 }
 
-/** One symbol's weights from its sides. */
-export function weightsFromSides(sides: Sides, leg: Leg, bars: number): Float64Array {
-  const weights = new Float64Array(bars);
+/** One symbol's weights from its sides (into `out`, `bars` long, when given). */
+export function weightsFromSides(sides: Sides, leg: Leg, bars: number, out: Float64Array = new Float64Array(bars)): Float64Array {
+  const long = leg.long;
+  const short = leg.short;
   for (let bar = 0; bar < bars; bar += 1) {
     const side = sides[bar];
-    weights[bar] = side > 0 ? leg.long : side < 0 ? leg.short : 0;
+    out[bar] = side > 0 ? long : side < 0 ? short : 0;
   }
-  return weights;
+  return out;
 }
 
 /**

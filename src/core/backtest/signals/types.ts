@@ -24,4 +24,15 @@ export interface SignalContext {
   strategyDir: string;
   /** The workspace root, where a weights file may also live (besides the strategy's folder). */
   workspaceRoot?: string;
+  /**
+   * Columns the per-symbol signals write their weights into instead of allocating new ones (made
+   * on first use, one per symbol, frame-long): for a caller that is done with one set of targets
+   * before it computes the next (the cost gate's variants, the leakage gate's truncations). Targets
+   * computed with it are overwritten by the next computation that shares it.
+   */
+  scratch?: TargetScratch;
+}
+
+export interface TargetScratch {
+  columns?: Float64Array[];
 }

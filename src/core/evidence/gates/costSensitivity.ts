@@ -1,8 +1,9 @@
 import type { PriceFrame } from '../../backtest/data/frame';
 import { type EquityScratch, replayEquity } from '../../backtest/engines/ledger';
+import { FillLog } from '../../backtest/engines/fills';
 import { runQuick } from '../../backtest/engines/quick';
 import { computeTargets } from '../../backtest/signals';
-import type { SignalContext, TargetWeights } from '../../backtest/signals/types';
+import type { SignalContext, TargetScratch, TargetWeights } from '../../backtest/signals/types';
 import { type Strategy, barsPerYear } from '../../backtest/strategy/schema';
 import type { GateConfig } from './config';
 import type { GateResult } from './types';
@@ -66,6 +67,8 @@ export function sharpeFromEquity(equity: Float64Array, initialCash: number, perY
  */
 export class CostRuns {
   private readonly scratch: EquityScratch;
+  /** One fill log for every run: each is read (replayed) before the next. */
+  private readonly fills = new FillLog();
   private readonly known = new WeakMap<TargetWeights, Map<string, number>>();
 
   constructor(
@@ -89,7 +92,7 @@ export class CostRuns {
       slippage_bps: strategy.costs.slippage_bps * multiplier,
       min_commission: strategy.costs.min_commission * multiplier,
     };
-    const run = runQuick({ frame: this.frame, targets, costs, timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, cash: this.cash });
+    const run = runQuick({ frame: this.frame, targets, costs, timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, cash: this.cash }, this.fills);
     const equity = replayEquity(this.frame, run.fills, this.cash, this.scratch);
     const value = sharpeFromEquity(equity, this.cash, barsPerYear(strategy));
     byMultiplier.set(memoKey, value);
@@ -144,10 +147,12 @@ export async function costSensitivityGate(
   const own = variants.findIndex((variant) => JSON.stringify(variant.strategy.signal) === JSON.stringify(strategy.signal));
   let ownTargets: TargetWeights | undefined = own >= 0 ? strategyTargets : undefined;
   const runs = new CostRuns(frame, cash);
-  // One variant's targets at a time (each is symbols × bars doubles), run at every cost level, then dropped.
+  const scratch: TargetScratch = files.scratch ?? {};
+  // One variant's targets at a time (each is symbols × bars doubles), run at every cost level, then overwritten by the next.
   const sharpes: Record<string, number>[] = config.multipliers.map(() => ({}));
   for (let index = 0; index < variants.length; index += 1) {
-    const targets = index === own && ownTargets ? ownTargets : computeTargets(variants[index].strategy, { frame, ...files });
+    // The other variants' targets are dropped after their runs: they may share columns (files.scratch, or the gate's own).
+    const targets = index === own ? (ownTargets ?? computeTargets(variants[index].strategy, { frame, ...files, scratch: undefined })) : computeTargets(variants[index].strategy, { frame, ...files, scratch });
     if (index === own) ownTargets = targets;
     for (let level = 0; level < config.multipliers.length; level += 1) {
       sharpes[level][variants[index].label] = runs.sharpe(variants[index].strategy, targets, config.multipliers[level]);
@@ -168,7 +173,7 @@ export async function costSensitivityGate(
   }
   const { overlaps, worst, tiedTop } = topOverlaps(rankings, variants.map((variant) => variant.label), n, config.tie_tolerance);
   // The break-even of the strategy itself (the grid holds it when its parameters are on the grid).
-  const breakEven = await breakEvenCostMultiple(strategy, frame, ownTargets ?? strategyTargets ?? computeTargets(strategy, { frame, ...files }), cash, runs);
+  const breakEven = await breakEvenCostMultiple(strategy, frame, ownTargets ?? strategyTargets ?? computeTargets(strategy, { frame, ...files, scratch: undefined }), cash, runs);
   const breakEvenText = breakEven === null ? 'no break-even cost found' : breakEven === 0 ? 'loses before costs' : `break-even at ×${breakEven.toFixed(2)} today's costs`;
   const passed = judgeCostSensitivity(worst, config);
   return {

@@ -1,6 +1,6 @@
 import { type PriceFrame, sliceFrame } from '../../backtest/data/frame';
 import { computeTargets } from '../../backtest/signals';
-import type { TargetWeights } from '../../backtest/signals/types';
+import type { TargetScratch, TargetWeights } from '../../backtest/signals/types';
 import type { Strategy, Timing } from '../../backtest/strategy/schema';
 import { quickEngine } from '../../backtest/engines/quick';
 import { type BacktestResult, backtest } from '../../backtest/run';
@@ -197,15 +197,19 @@ export interface LeakageRun {
   targets: TargetWeights;
   quick: BacktestResult;
   cash: number;
+  /** Columns the truncated targets may be computed into (see SignalContext.scratch). */
+  scratch?: TargetScratch;
 }
 
 export async function leakageGate(run: LeakageRun, config: GateConfig['leakage']): Promise<GateResult> {
   const { strategy, frame, strategyDir, workspaceRoot, targets: full } = run;
+  // Each truncation's targets are compared and dropped before the next: they share one set of columns.
+  const scratch = run.scratch ?? {};
   const data = dataProblems(frame);
   const cuts = cutPoints(frame.times.length, config.cut_points);
   const truncation: { cut: number; identical: boolean; difference?: string }[] = [];
   for (const cut of cuts) {
-    const truncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, cut), strategyDir, workspaceRoot });
+    const truncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, cut), strategyDir, workspaceRoot, scratch });
     const difference = firstDifference(full, truncated, cut, frame.symbols);
     truncation.push(difference ? { cut, identical: false, difference } : { cut, identical: true });
   }
