@@ -2,6 +2,8 @@
  * Tiny DOM builders. Text only ever enters the page as text nodes or `textContent`; no
  * innerHTML anywhere in the webview.
  */
+import type { ToolkitTag } from './toolkit';
+
 export type Child = Node | string | null | undefined | false;
 
 export interface Props {
@@ -16,8 +18,8 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props =
   return fill(document.createElement(tag), props, children);
 }
 
-/** A custom element (the toolkit's vscode-* components). */
-export function custom(tag: `vscode-${string}`, props: Props = {}, ...children: Child[]): HTMLElement {
+/** A custom element: one of the toolkit's components that toolkit.ts registers. */
+export function custom(tag: ToolkitTag, props: Props = {}, ...children: Child[]): HTMLElement {
   return fill(document.createElement(tag), props, children);
 }
 

@@ -2,12 +2,12 @@
  * The report webview: waits for the host's `render`, draws the report, and sends button clicks
  * back as data-free messages. Bundled by esbuild (browser, IIFE) to media/dist/report.js.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider } from '@vscode/webview-ui-toolkit';
 import 'uplot/dist/uPlot.min.css';
 import './report.css';
 import { type HostToWebview, type ReportViewState, type WebviewToHost, isHostMessage } from '../../src/views/report/protocol';
 import { clear, el } from './dom';
 import { type RenderedReport, renderReport, renderUnavailable } from './render';
+import { registerToolkit } from './toolkit';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -18,7 +18,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 // vscode-tag is not used: its template sets a style attribute, which the CSP refuses (see render.ts).
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider());
+registerToolkit();
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app') ?? document.body;
