@@ -106,7 +106,7 @@ describe('gated release through the CLI', () => {
       [['deploy', 'precheck', '--strategy', 'strategy.json', '--prices', 'missing.csv'], /missing\.csv/],
       [[...PRECHECK.slice(0, 6), '--engine', 'fast'], /--engine must be one of auto, builtin, nautilus/],
       [[...PRECHECK, '--base-cash=-5'], /--base-cash must be a positive number/],
-      [[...PRECHECK, '--base-cash', '-5'], /Option '--base-cash' argument is ambiguous/],
+      [[...PRECHECK, '--base-cash', '-5'], /^qraft: --base-cash must be a positive number, not "-5"\./],
       [[...PRECHECK, '--start', 'yesterday'], /--start/],
       [['deploy', 'canary', '--strategy', 'strategy.json', '--prices', 'prices/SPY.csv', '--cash-ratio', '2'], /--cash-ratio must be at most 1/],
     ];

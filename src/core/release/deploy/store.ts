@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { RefusedError } from '../../shared/errors';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
 import {
   type LockOptions,
@@ -161,6 +161,27 @@ function sameRaw(a: RawFiles[keyof RawFiles], b: RawFiles[keyof RawFiles]): bool
   return a.error === b.error;
 }
 
+/** Refuses, as creating it would, a directory whose nearest existing ancestor is not a writable directory; creates nothing. */
+function assertCreatable(dir: string): void {
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    const up = dirname(at);
+    if (up === at) return;
+    at = up;
+  }
+  const code = !statSync(at).isDirectory() ? 'ENOTDIR' : canWrite(at) ? undefined : 'EACCES';
+  if (code) throw fsInputError(Object.assign(new Error(code), { code }), 'create directory', dir);
+}
+
+function canWrite(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -247,8 +268,12 @@ export class DeployStore {
   }
 
   async rollback(request: RollbackRequest): Promise<DeployWrite> {
-    // Without HISTORY there is nothing to return to: refused before the lock, so nothing is created (not even the deploy dir).
-    if (!existsSync(this.historyPath)) rollbackTarget([], request.to);
+    // Without HISTORY there is nothing to return to: refused before the lock, so nothing is created
+    // (not even the deploy dir); a deploy dir that could not be created at all is bad input, as a write would find.
+    if (!existsSync(this.historyPath)) {
+      assertCreatable(this.dir);
+      rollbackTarget([], request.to);
+    }
     return this.append((state) => {
       const target = rollbackTarget(state.stack, request.to);
       const committed = state.entry(target.published_seq);
