@@ -92,22 +92,25 @@ export function symbolFromFileName(label: string): string {
   return name.slice(0, name.length - extname(name).length);
 }
 
-/** Values per row in a builder's blocks: time, open, high, low, close, volume. */
-const ROW = 6;
 const MAX_BLOCK_ROWS = 1 << 16;
 
 /**
- * A symbol's rows as read, in blocks of interleaved rows (one cache line per row; a full block is
- * kept, never copied), turned into exact-length columns by finish().
+ * A symbol's rows as read, in column blocks (a full block is kept, never copied or regrown),
+ * joined into exact-length columns by finish().
  */
 export class SeriesBuilder {
-  /** The block being filled: ROW values per row. */
-  block: Float64Array;
+  /** The block being filled, one array per column. */
+  times: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
   /** Rows the current block holds so far, and its capacity in rows. */
   fill = 0;
   blockRows: number;
-  /** Full blocks before the current one. */
-  private full: Float64Array[] = [];
+  /** Full blocks before the current one: [times, open, high, low, close, volume] each. */
+  private full: Float64Array[][] = [];
   count = 0;
   /** Line and date field of the previous row, for ordering messages. */
   lastLine = 0;
@@ -122,57 +125,57 @@ export class SeriesBuilder {
     capacity: number,
   ) {
     this.blockRows = Math.max(16, capacity);
-    this.block = new Float64Array(this.blockRows * ROW);
+    this.times = new Float64Array(this.blockRows);
+    this.open = new Float64Array(this.blockRows);
+    this.high = new Float64Array(this.blockRows);
+    this.low = new Float64Array(this.blockRows);
+    this.close = new Float64Array(this.blockRows);
+    this.volume = new Float64Array(this.blockRows);
   }
 
   /** Starts a new block (the current one is full). */
   nextBlock(): void {
-    this.full.push(this.block);
-    this.blockRows = Math.min(Math.max(this.blockRows * 2, 16), Math.max(MAX_BLOCK_ROWS, this.blockRows));
-    this.block = new Float64Array(this.blockRows * ROW);
+    this.full.push([this.times, this.open, this.high, this.low, this.close, this.volume]);
+    const rows = Math.min(this.blockRows * 2, Math.max(MAX_BLOCK_ROWS, this.blockRows));
+    this.blockRows = rows;
+    this.times = new Float64Array(rows);
+    this.open = new Float64Array(rows);
+    this.high = new Float64Array(rows);
+    this.low = new Float64Array(rows);
+    this.close = new Float64Array(rows);
+    this.volume = new Float64Array(rows);
     this.fill = 0;
   }
 
   push(time: number, open: number, high: number, low: number, close: number, volume: number): void {
     if (this.fill === this.blockRows) this.nextBlock();
-    const block = this.block;
-    const k = this.fill * ROW;
-    block[k] = time;
-    block[k + 1] = open;
-    block[k + 2] = high;
-    block[k + 3] = low;
-    block[k + 4] = close;
-    block[k + 5] = volume;
-    this.fill += 1;
+    const n = this.fill;
+    this.times[n] = time;
+    this.open[n] = open;
+    this.high[n] = high;
+    this.low[n] = low;
+    this.close[n] = close;
+    this.volume[n] = volume;
+    this.fill = n + 1;
     this.count += 1;
   }
 
   finish(): SymbolSeries {
     const n = this.count;
-    const times = new Float64Array(n);
-    const open = new Float64Array(n);
-    const high = new Float64Array(n);
-    const low = new Float64Array(n);
-    const close = new Float64Array(n);
-    const volume = new Float64Array(n);
-    let row = 0;
-    const blocks = [...this.full, this.block];
-    blocks.forEach((block, b) => {
-      const rows = b === blocks.length - 1 ? this.fill : block.length / ROW;
-      for (let i = 0, k = 0; i < rows; i += 1, k += ROW, row += 1) {
-        times[row] = block[k];
-        open[row] = block[k + 1];
-        high[row] = block[k + 2];
-        low[row] = block[k + 3];
-        close[row] = block[k + 4];
-        volume[row] = block[k + 5];
+    const blocks = [...this.full, [this.times, this.open, this.high, this.low, this.close, this.volume]];
+    const columns = [0, 1, 2, 3, 4, 5].map((c) => {
+      if (blocks.length === 1) return blocks[0][c].slice(0, n);
+      const out = new Float64Array(n);
+      let at = 0;
+      for (const block of blocks) {
+        const rows = Math.min(block[c].length, n - at);
+        out.set(rows === block[c].length ? block[c] : block[c].subarray(0, rows), at);
+        at += rows;
       }
+      return out;
     });
     this.full = [];
-    this.block = new Float64Array(0);
-    this.fill = 0;
-    this.blockRows = 0;
-    return { symbol: this.symbol, times, open, high, low, close, volume, rows: n };
+    return { symbol: this.symbol, times: columns[0], open: columns[1], high: columns[2], low: columns[3], close: columns[4], volume: columns[5], rows: n };
   }
 }
 

@@ -678,14 +678,12 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
       builder.nextBlock();
       fill = 0;
     }
-    const block = builder.block;
-    const k = fill * 6;
-    block[k] = time;
-    block[k + 1] = open;
-    block[k + 2] = high;
-    block[k + 3] = low;
-    block[k + 4] = close;
-    block[k + 5] = volume;
+    builder.times[fill] = time;
+    builder.open[fill] = open;
+    builder.high[fill] = high;
+    builder.low[fill] = low;
+    builder.close[fill] = close;
+    builder.volume[fill] = volume;
     builder.fill = fill + 1;
     builder.count += 1;
     builder.lastTime = time;
