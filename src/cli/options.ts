@@ -35,6 +35,7 @@ export const OPTION_TYPES = {
   set: { type: 'string', multiple: true },
   'expect-head': { type: 'string' },
   'sign-key': { type: 'string' },
+  html: { type: 'string' },
   'dry-run': { type: 'boolean' },
   order: { type: 'string' },
   help: { type: 'boolean', short: 'h' },

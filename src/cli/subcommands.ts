@@ -15,6 +15,7 @@ import type { QraftWorkspace } from '../core/release/workspace';
 import { InputError } from '../core/shared/errors';
 import { type Format, type Options, defaultActor, engineChoice, expectedHead, historyOrder, isoDate, optional, positiveNumber, required, signKey } from './options';
 import { OPTION_HELP } from './words';
+import { reportSubcommand } from './report';
 
 export interface Outcome {
   json: unknown;
@@ -223,6 +224,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
       return { json: result, text: formatRejection(result) };
     },
   },
+  report: reportSubcommand,
   verify: {
     usage: 'verify [--expect-head HASH]',
     summary: 'Check the HISTORY chain, CURRENT against it, every pool file and signature it points at (reads only); with --expect-head, that HISTORY ends with that entry.',

@@ -52,6 +52,7 @@ export const OPTION_HELP: Record<string, string> = {
   'pool-root': '--pool-root DIR      strategy pool (default artifacts/pool)',
   'deploy-dir': '--deploy-dir DIR     CURRENT.json and HISTORY.json (default artifacts/deploy)',
   'reports-dir': '--reports-dir DIR    precheck and canary reports (default artifacts/reports)',
+  html: '--html OUT           the HTML file to write (its folder must exist; replaced whole, never left half-written)',
   config: '--config FILE        gate thresholds, canary limits, approval policy (default ./qraft.config.json)',
   set: '--set KEY=VALUE      override one setting, e.g. gates.consistency.tolerance=0.05 (repeatable)',
 };

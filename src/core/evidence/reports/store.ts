@@ -121,7 +121,7 @@ export function readReportFolder(dir: string): ReportFolder {
  * several report folders (the reports folder, candidates' evidence). The same report in several
  * folders is one match; a name whose file is not intact is reported, never used.
  */
-export function findReportByHash(dirs: readonly string[], prefix: string, minPrefix = 8): SavedReport {
+export function findReportByHash(dirs: readonly string[], prefix: string, where = dirs.join(' or '), minPrefix = 8): SavedReport {
   const wanted = prefix.trim().toLowerCase();
   if (!new RegExp(`^[0-9a-f]{${minPrefix},64}$`).test(wanted)) {
     throw new InputError(`"${prefix}" is neither a report file nor a report hash (64 hex characters, or a unique prefix of at least ${minPrefix}).`);
@@ -147,5 +147,5 @@ export function findReportByHash(dirs: readonly string[], prefix: string, minPre
   if (found.size === 1) return [...found.values()][0];
   if (found.size > 1) throw new InputError(`The report hash prefix ${wanted} is ambiguous: it matches ${found.size} reports; give more characters.`);
   if (damaged) throw new InputError(`${damaged} does not hash to its name or is not a valid report.`);
-  throw new InputError(`No report ${wanted} in ${dirs.join(' or ')}.`);
+  throw new InputError(`No report ${wanted} in ${where}.`);
 }
