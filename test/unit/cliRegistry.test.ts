@@ -227,4 +227,26 @@ describe('CLI: list, show, diff, reject, --dry-run, per-subcommand help', () => 
     assert.deepEqual([empty.candidates, empty.stable, empty.rejected], [[], [], []]);
     assert.equal(existsSync(join(ws, 'nonexistent')), false);
   });
+
+  it('a first publish refused under the lock leaves no deploy dir and no stable/ behind', () => {
+    const ws = ungatedWorkspace();
+    const { manifest_hash } = cli([...PROPOSE, '--payload', 'strategy.json'], ws);
+    const before = tree(ws);
+    for (const deployDir of ['artifacts/deploy', 'new/deploy/dir']) {
+      const run = runCli(['deploy', 'approve-and-publish', '--hash', manifest_hash, '--approver', 'bob', '--sign-key', 'missing-key', '--deploy-dir', deployDir], ws);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /Cannot sign with .*missing-key: no such key file\./);
+      assert.deepEqual(Object.keys(tree(ws)).sort(), Object.keys(before).sort());
+    }
+    assert.equal(existsSync(join(ws, 'artifacts', 'pool', 'stable')), false);
+  });
+
+  it('list of an empty pool', () => {
+    const ws = tempDir();
+    const stores = ['--deploy-dir', join(ws, 'd'), '--pool-root', join(ws, 'p')];
+    const empty = cli(['deploy', 'list', ...stores], ws);
+    assert.deepEqual([empty.candidates, empty.stable, empty.rejected], [[], [], []]);
+    assert.match(runCli(['deploy', 'list', ...stores], ws).stdout, /^Candidates \(0\)\nStable \(0\)\nRejected \(0\)$/m);
+    assert.deepEqual(readdirSync(ws), []);
+  });
 });

@@ -113,7 +113,7 @@ describe('concurrent writers and crashes', function () {
     const killed = await runCliAsync(['deploy', 'propose', '--payload', payload, '--metadata', metadata, '--pool-root', poolRoot], ws, { QRAFT_FAILPOINT: 'pool:before-rename' });
     assert.equal(killed.signal, 'SIGKILL');
     const release = new ReleaseService({ poolRoot, deployDir: join(ws, 'deploy') });
-    assert.deepEqual(release.listPool(), { candidates: [], stable: [], problems: [] });
+    assert.deepEqual(release.listPool(), { candidates: [], rejected: [], stable: [], problems: [] });
     assert.equal(runCli(['deploy', 'propose', '--payload', payload, '--metadata', metadata, '--pool-root', poolRoot], ws).code, 0);
     assert.equal(release.listPool().candidates.length, 1);
   });

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RefusedError, fsInputError } from '../../shared/errors';
 import { failpoint } from '../../shared/failpoint';
@@ -161,6 +161,27 @@ function sameRaw(a: RawFiles[keyof RawFiles], b: RawFiles[keyof RawFiles]): bool
   return a.error === b.error;
 }
 
+/** `dir` and its ancestors that do not exist yet, deepest first. */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let at = resolve(dir); !existsSync(at); at = dirname(at)) {
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  return missing;
+}
+
+/** Removes the folders a failed first write created, deepest first, stopping at one that is not empty (another writer's). */
+function removeEmptyDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return;
+    }
+  }
+}
+
 /** Refuses, as creating it would, a directory whose nearest existing ancestor is not a writable directory; creates nothing. */
 function assertCreatable(dir: string): void {
   let at = resolve(dir);
@@ -305,6 +326,8 @@ export class DeployStore {
       const { entry, current } = this.draft(files, plan);
       return { entry, current, head: entry.hash };
     }
+    // The folders the lock creates for a first write: removed again (when still empty) if the write fails.
+    const created = missingDirs(this.dir);
     return withDirLock(
       this.dir,
       (assertHeld) => {
@@ -346,7 +369,10 @@ export class DeployStore {
         return { entry, current, head: entry.hash };
       },
       this.options.lock,
-    );
+    ).catch((err: unknown) => {
+      removeEmptyDirs(created);
+      throw err;
+    });
   }
 
   /** The entry a write appends to `files` (checked, planned, sealed and signed), and the files it makes. */

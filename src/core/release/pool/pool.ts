@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync, renameSync, utimesSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmdirSync, utimesSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { InputError, RefusedError, fsInputError } from '../../shared/errors';
@@ -530,6 +530,12 @@ export class StrategyPool {
     }
     if (link) throw symlinkRefusal(dir);
     removeIfExists(dir);
+    // The first approval's failed publish leaves no empty stable/ behind either.
+    try {
+      rmdirSync(this.stableDir);
+    } catch {
+      // not empty, or gone
+    }
   }
 
   approve(hash: string, request: ApproveRequest): ApproveResult {
