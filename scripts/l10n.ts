@@ -1,6 +1,7 @@
 /**
  * The extension's runtime strings: every `vscode.l10n.t('…')` (and the view models' `l10n.t('…')`,
- * src/views/models/localize.ts) under src/views and src/extension.ts, found with the TypeScript
+ * src/views/models/localize.ts, and the report page's, media/report/l10n.ts) under src/views,
+ * src/extension.ts and media/report, found with the TypeScript
  * parser. `npm run l10n` writes them to l10n/bundle.l10n.json (English, key = message, as
  * `@vscode/l10n-dev export` would) and lists the messages l10n/bundle.l10n.zh-cn.json lacks or no
  * longer needs. test/unit/l10n.test.ts checks the same.
@@ -38,7 +39,12 @@ function isL10nCall(node: ts.CallExpression): boolean {
   return (ts.isIdentifier(owner) && owner.text === 'l10n') || (ts.isPropertyAccessExpression(owner) && owner.name.text === 'l10n' && ts.isIdentifier(owner.expression) && owner.expression.text === 'vscode');
 }
 
-export function l10nCalls(files = [...sources(join(ROOT, 'src', 'views')), join(ROOT, 'src', 'extension.ts')]): L10nCall[] {
+/** The extension's sources and the report page's (media/report, whose l10n.t reads the host's bundle). */
+export function l10nSources(): string[] {
+  return [...sources(join(ROOT, 'src', 'views')), join(ROOT, 'src', 'extension.ts'), ...sources(join(ROOT, 'media', 'report'))];
+}
+
+export function l10nCalls(files = l10nSources()): L10nCall[] {
   const calls: L10nCall[] = [];
   for (const file of files) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);

@@ -5,6 +5,7 @@
  */
 import uPlot from 'uplot';
 import { el } from './dom';
+import { l10n } from './l10n';
 import { type TimedValues, alignSeries, seriesSummary } from './series';
 
 export interface ChartLine {
@@ -69,9 +70,9 @@ function tickDecimals(splits: number[]): number {
 function describe(spec: ChartSpec): string {
   const parts = spec.lines.map((line) => {
     const summary = seriesSummary(line.series.values);
-    if (!summary) return `${line.label}: no data`;
-    if (spec.kind === 'drawdown') return `${line.label}: worst ${formatValue('drawdown', -summary.max, false)}`;
-    return `${line.label}: ${formatValue('equity', summary.first, false)} to ${formatValue('equity', summary.last, false)} (low ${formatValue('equity', summary.min, false)}, high ${formatValue('equity', summary.max, false)})`;
+    if (!summary) return l10n.t('{0}: no data', line.label);
+    if (spec.kind === 'drawdown') return l10n.t('{0}: worst {1}', line.label, formatValue('drawdown', -summary.max, false));
+    return l10n.t('{0}: {1} to {2} (low {3}, high {4})', line.label, formatValue('equity', summary.first, false), formatValue('equity', summary.last, false), formatValue('equity', summary.min, false), formatValue('equity', summary.max, false));
   });
   return `${spec.title}. ${parts.join('; ')}.`;
 }
@@ -101,7 +102,7 @@ function buildOptions(spec: ChartSpec, width: number): uPlot.Options {
     cursor: { sync: { key: SYNC_KEY }, drag: { x: true, y: false } },
     legend: { show: true, live: true },
     series: [
-      { label: 'date', value: (_u, seconds) => (seconds == null ? '–' : new Date(seconds * 1000).toISOString().slice(0, 10)) },
+      { label: l10n.t('date'), value: (_u, seconds) => (seconds == null ? '–' : new Date(seconds * 1000).toISOString().slice(0, 10)) },
       ...spec.lines.map((line, index): uPlot.Series => {
         const color = themeColor(LINE_VARIABLES[index % LINE_VARIABLES.length], index === 0 ? '#3794ff' : '#d18616');
         return {
@@ -159,7 +160,7 @@ export function createChart(spec: ChartSpec): ReportChart {
     draw() {
       plot?.destroy();
       if (aligned.xs.length === 0) {
-        host.textContent = 'No data to chart.';
+        host.textContent = l10n.t('No data to chart.');
         return;
       }
       plot = new uPlot(buildOptions(spec, width()), data, host);

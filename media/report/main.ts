@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './report.css';
 import { type HostToWebview, type ReportViewState, type WebviewToHost, isHostMessage } from '../../src/views/report/protocol';
 import { clear, el } from './dom';
+import { l10n, useBundle } from './l10n';
 import { type RenderedReport, renderReport, renderUnavailable } from './render';
 import { registerToolkit } from './toolkit';
 
@@ -35,6 +36,7 @@ function show(message: HostToWebview): void {
   current = undefined;
   clear(app);
   vscode.setState({ reportPath: message.reportPath });
+  useBundle(message.l10n);
   if (message.type === 'unavailable') {
     app.append(renderUnavailable(message.reportPath, message.message));
     return;
@@ -51,7 +53,7 @@ function show(message: HostToWebview): void {
   } catch (err) {
     // A report the page cannot draw (e.g. written by a newer version): say so in one line.
     clear(app);
-    app.append(renderUnavailable(message.reportPath, `This report cannot be shown: ${err instanceof Error ? err.message : String(err)}`));
+    app.append(renderUnavailable(message.reportPath, l10n.t('This report cannot be shown: {0}', err instanceof Error ? err.message : String(err))));
   }
 }
 
@@ -69,5 +71,5 @@ new MutationObserver(onThemeChange).observe(document.body, { attributes: true, a
 new MutationObserver(onThemeChange).observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 
 // Until the host answers, keep the loading line; a restored panel already knows its path.
-if (!app.firstChild) app.append(el('p', { className: 'loading', text: 'Loading report…' }));
+if (!app.firstChild) app.append(el('p', { className: 'loading', text: l10n.t('Loading report…') }));
 post({ type: 'ready' });

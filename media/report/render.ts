@@ -9,6 +9,7 @@ import type { AnyReport, CanaryReport, PrecheckReport } from '../../src/views/re
 import { canPropose } from '../../src/views/report/protocol';
 import { type ReportChart, createChart } from './charts';
 import { type Child, custom, el } from './dom';
+import { l10n } from './l10n';
 
 export interface ReportActions {
   propose(): void;
@@ -33,7 +34,7 @@ function when(iso: string): string {
 function took(timings: Record<string, number>): string | undefined {
   const total = timings.total;
   if (typeof total !== 'number' || !Number.isFinite(total)) return undefined;
-  return total < 1000 ? `${Math.round(total)} ms` : `${(total / 1000).toFixed(2)} s`;
+  return total < 1000 ? l10n.t('{0} ms', Math.round(total)) : l10n.t('{0} s', (total / 1000).toFixed(2));
 }
 
 /**
@@ -85,10 +86,10 @@ function engineFacts(label: string, summary: { engine: string; version: string; 
 function dataFacts(report: AnyReport): [string, Child[]][] {
   const { data } = report;
   return [
-    ['Data', [`${data.symbols.join(', ')} · ${data.bars.toLocaleString('en-US')} bars · ${day(data.start)} .. ${day(data.end)}`]],
-    ['Fingerprint', [el('span', { className: 'mono', text: shortHash(data.fingerprint), title: data.fingerprint })]],
-    ['Files', [data.paths.join(', ')]],
-    ['Cash', [report.cash.toLocaleString('en-US')]],
+    [l10n.t('Data'), [l10n.t('{0} · {1} bars · {2} .. {3}', data.symbols.join(', '), data.bars.toLocaleString('en-US'), day(data.start), day(data.end))]],
+    [l10n.t('Fingerprint'), [el('span', { className: 'mono', text: shortHash(data.fingerprint), title: data.fingerprint })]],
+    [l10n.t('Files'), [data.paths.join(', ')]],
+    [l10n.t('Cash'), [report.cash.toLocaleString('en-US')]],
   ];
 }
 
@@ -99,10 +100,10 @@ function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
     element.addEventListener('click', handler);
     bar.append(element);
   };
-  if (canPropose(report)) button('Propose…', 'primary', actions.propose, 'Propose this strategy to the pool');
-  button('Open JSON', canPropose(report) ? 'secondary' : 'primary', actions.openJson, 'Open the saved report file');
-  button('Re-run', 'secondary', actions.rerun, report.kind === 'qraft.precheck' ? 'Run the precheck again' : 'Run the canary again');
-  button('Export HTML', 'secondary', actions.exportHtml, 'Save this report as one self-contained HTML file');
+  if (canPropose(report)) button(l10n.t('Propose…'), 'primary', actions.propose, l10n.t('Propose this strategy to the pool'));
+  button(l10n.t('Open JSON'), canPropose(report) ? 'secondary' : 'primary', actions.openJson, l10n.t('Open the saved report file'));
+  button(l10n.t('Re-run'), 'secondary', actions.rerun, report.kind === 'qraft.precheck' ? l10n.t('Run the precheck again') : l10n.t('Run the canary again'));
+  button(l10n.t('Export HTML'), 'secondary', actions.exportHtml, l10n.t('Save this report as one self-contained HTML file'));
   return bar;
 }
 
@@ -147,8 +148,8 @@ function breakdownTable(channels: { title: string; rows: BreakdownRows }[]): HTM
       cell(row.gross_exposure.toFixed(3), 'num mono'),
     ),
   );
-  const headers = ['symbol', ...channels.map((channel) => `contribution (${channel.title})`), 'round trips', 'fills', 'fees', 'time in market', 'mean gross exposure'];
-  return table(`Per-symbol breakdown (${main.title})`, headers, rows, 'breakdown');
+  const headers = [l10n.t('symbol'), ...channels.map((channel) => l10n.t('contribution ({0})', channel.title)), l10n.t('round trips'), l10n.t('fills'), l10n.t('fees'), l10n.t('time in market'), l10n.t('mean gross exposure')];
+  return table(l10n.t('Per-symbol breakdown ({0})', main.title), headers, rows, 'breakdown');
 }
 
 function breakdownSection(channels: { title: string; rows: BreakdownRows | undefined }[]): HTMLElement | null {
@@ -156,8 +157,8 @@ function breakdownSection(channels: { title: string; rows: BreakdownRows | undef
   if (given.length === 0) return null;
   const main = given[given.length - 1].title;
   return section(
-    'By symbol',
-    el('p', { className: 'note', text: `Contribution: the symbol's profit and loss over the starting cash (the symbols add up to the total return). Round trips, fills, fees, time in market and mean gross exposure: ${main}.` }),
+    l10n.t('By symbol'),
+    el('p', { className: 'note', text: l10n.t("Contribution: the symbol's profit and loss over the starting cash (the symbols add up to the total return). Round trips, fills, fees, time in market and mean gross exposure: {0}.", main) }),
     breakdownTable(given),
   );
 }
@@ -168,7 +169,7 @@ function header(verdictWord: string, state: 'pass' | 'fail' | 'warn', what: stri
     'header',
     { className: `verdict verdict-${state}` },
     el('h1', {}, el('span', { className: 'verdict-word', text: verdictWord }), ` ${what} · `, el('span', { className: 'strategy', text: strategyLabel(report.strategy) })),
-    el('p', { className: 'meta' }, el('span', { text: `strategy ${shortHash(report.strategy_hash)}`, title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${duration ? ` · took ${duration}` : ''}`),
+    el('p', { className: 'meta' }, el('span', { text: l10n.t('strategy {0}', shortHash(report.strategy_hash)), title: report.strategy_hash, className: 'mono' }), ` · ${when(report.created_at)}${duration ? ` · ${l10n.t('took {0}', duration)}` : ''}`),
     ...extra,
   );
 }
@@ -181,7 +182,7 @@ function gateValue(value: number): string {
 
 function gateDetails(details: Record<string, unknown>): HTMLElement | null {
   if (Object.keys(details).length === 0) return null;
-  return el('details', { className: 'gate-details' }, el('summary', { text: 'details' }), el('pre', { text: JSON.stringify(details, null, 2) }));
+  return el('details', { className: 'gate-details' }, el('summary', { text: l10n.t('details') }), el('pre', { text: JSON.stringify(details, null, 2) }));
 }
 
 function gatesTable(report: PrecheckReport): HTMLTableElement {
@@ -190,13 +191,13 @@ function gatesTable(report: PrecheckReport): HTMLTableElement {
       'tr',
       { className: gate.passed ? 'row-pass' : 'row-fail' },
       el('th', { text: gate.name, className: 'mono', attrs: { scope: 'row' } }),
-      el('td', {}, tag(gate.passed ? 'pass' : 'fail', gate.passed ? 'pass' : 'fail')),
+      el('td', {}, tag(gate.passed ? l10n.t('pass') : l10n.t('fail'), gate.passed ? 'pass' : 'fail')),
       cell(gateValue(gate.value), 'num mono'),
       cell(gateValue(gate.threshold), 'num mono'),
       el('td', { className: 'summary' }, el('span', { text: gate.summary }), gateDetails(gate.details)),
     ),
   );
-  return table('Quality gates', ['gate', 'result', 'value', 'threshold', 'summary'], rows, 'gates');
+  return table(l10n.t('Quality gates'), [l10n.t('gate'), l10n.t('result'), l10n.t('value'), l10n.t('threshold'), l10n.t('summary')], rows, 'gates');
 }
 
 /** Metrics the consistency gate compared and found too far apart (from its details, if any). */
@@ -230,41 +231,41 @@ function precheckMetrics(report: PrecheckReport): HTMLTableElement {
       el('th', { text: name, className: 'mono', attrs: { scope: 'row' } }),
       cell(formatMetric(name, quick), 'num mono'),
       cell(formatMetric(name, precise), 'num mono'),
-      cell(signed(name, difference), `num mono ${inconsistent.has(name) ? 'delta-bad' : 'delta'}`, inconsistent.has(name) ? 'outside the consistency tolerance' : undefined),
+      cell(signed(name, difference), `num mono ${inconsistent.has(name) ? 'delta-bad' : 'delta'}`, inconsistent.has(name) ? l10n.t('outside the consistency tolerance') : undefined),
     );
   });
-  return table('Metrics: quick against precise', ['metric', 'quick', report.precise.engine, 'difference'], rows, 'metrics');
+  return table(l10n.t('Metrics: quick against precise'), [l10n.t('metric'), l10n.t('quick'), report.precise.engine, l10n.t('difference')], rows, 'metrics');
 }
 
 function precheckPage(report: PrecheckReport, actions: ReportActions | undefined): RenderedReport {
   const charts = [
-    createChart({ title: 'Equity', kind: 'equity', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.equity } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.equity } }] }),
-    createChart({ title: 'Drawdown', kind: 'drawdown', lines: [{ label: 'quick', series: { times: report.quick.series.times, values: report.quick.series.drawdown } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.drawdown } }] }),
+    createChart({ title: l10n.t('Equity'), kind: 'equity', lines: [{ label: l10n.t('quick'), series: { times: report.quick.series.times, values: report.quick.series.equity } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.equity } }] }),
+    createChart({ title: l10n.t('Drawdown'), kind: 'drawdown', lines: [{ label: l10n.t('quick'), series: { times: report.quick.series.times, values: report.quick.series.drawdown } }, { label: report.precise.engine, series: { times: report.precise.series.times, values: report.precise.series.drawdown } }] }),
   ];
   const failed = report.gates.filter((gate) => !gate.passed).map((gate) => gate.name);
   const timing: Child[] =
     report.timing === 'close'
-      ? [tag('close', 'warn'), el('span', { className: 'note', text: " fills at the signal bar's own close: assumes market-on-close orders" })]
+      ? [tag(l10n.t('close'), 'warn'), el('span', { className: 'note', text: ` ${l10n.t("fills at the signal bar's own close: assumes market-on-close orders")}` })]
       : [el('span', { className: 'mono', text: report.timing })];
   const root = el(
     'div',
     { className: 'report report-precheck' },
-    header(report.passed ? 'PASSED' : 'FAILED', report.passed ? 'pass' : 'fail', 'Precheck', report, [
-      report.passed ? null : el('p', { className: 'reasons', text: `Failed gate${failed.length === 1 ? '' : 's'}: ${failed.join(', ')}` }),
+    header(report.passed ? l10n.t('PASSED') : l10n.t('FAILED'), report.passed ? 'pass' : 'fail', l10n.t('Precheck'), report, [
+      report.passed ? null : el('p', { className: 'reasons', text: failed.length === 1 ? l10n.t('Failed gate: {0}', failed[0]) : l10n.t('Failed gates: {0}', failed.join(', ')) }),
       report.precise.fallback
-        ? el('p', { className: 'fallback-warning' }, tag('fallback', 'warn'), el('span', { text: ` The precise channel ran on the built-in engine: ${report.precise.fallback.message}.` }))
+        ? el('p', { className: 'fallback-warning' }, tag(l10n.t('fallback'), 'warn'), el('span', { text: ` ${l10n.t('The precise channel ran on the built-in engine: {0}.', report.precise.fallback.message)}` }))
         : null,
     ]),
     maybeActionBar(report, actions),
     divider(),
-    section('Gates', gatesTable(report)),
+    section(l10n.t('Gates'), gatesTable(report)),
     divider(),
-    section('Metrics', precheckMetrics(report)),
+    section(l10n.t('Metrics'), precheckMetrics(report)),
     divider(),
-    section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
+    section(l10n.t('Charts'), el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
     divider(),
-    ...withDivider(breakdownSection([{ title: 'quick', rows: report.quick.breakdown }, { title: report.precise.engine, rows: report.precise.breakdown }])),
-    section('Run', facts([engineFacts('Quick engine', report.quick), engineFacts('Precise engine', report.precise), ...dataFacts(report), ['Timing', timing]])),
+    ...withDivider(breakdownSection([{ title: l10n.t('quick'), rows: report.quick.breakdown }, { title: report.precise.engine, rows: report.precise.breakdown }])),
+    section(l10n.t('Run'), facts([engineFacts(l10n.t('Quick engine'), report.quick), engineFacts(l10n.t('Precise engine'), report.precise), ...dataFacts(report), [l10n.t('Timing'), timing]])),
   );
   return { root, charts };
 }
@@ -292,9 +293,9 @@ function deltaClass(name: string, delta: number): string {
 function canaryMetrics(report: CanaryReport): HTMLTableElement {
   const baseline = report.baseline;
   const deltas = report.deltas;
-  const headers = ['metric', 'candidate'];
+  const headers = [l10n.t('metric'), l10n.t('candidate')];
   if (baseline) headers.push('CURRENT');
-  if (deltas) headers.push('delta');
+  if (deltas) headers.push(l10n.t('delta'));
   const rows = METRIC_NAMES.map((name) => {
     const row = el('tr', {}, el('th', { text: name, className: 'mono', attrs: { scope: 'row' } }), cell(formatMetric(name, report.candidate.metrics[name]), 'num mono'));
     if (baseline) row.append(cell(formatMetric(name, baseline.metrics[name]), 'num mono'));
@@ -304,7 +305,7 @@ function canaryMetrics(report: CanaryReport): HTMLTableElement {
     }
     return row;
   });
-  return table(baseline ? 'Metrics: candidate against CURRENT' : 'Metrics: candidate', headers, rows, 'metrics');
+  return table(baseline ? l10n.t('Metrics: candidate against CURRENT') : l10n.t('Metrics: candidate'), headers, rows, 'metrics');
 }
 
 /** Canary limits that are fractions (shown as percentages); any other limit shows as a number. */
@@ -322,49 +323,49 @@ function limitFacts(limits: Record<string, number>): HTMLElement {
 /** The score and the checks against CURRENT (Mann–Whitney U, the Sharpe-difference interval, the return floor). */
 function canaryJudgement(report: CanaryReport): Child {
   if (typeof report.score !== 'number' || !report.checks?.length) {
-    return el('p', { className: 'note', text: 'No CURRENT release to compare with: the verdict comes from the limits alone.' });
+    return el('p', { className: 'note', text: l10n.t('No CURRENT release to compare with: the verdict comes from the limits alone.') });
   }
   const rows = report.checks.map((check) =>
-    el('tr', {}, cell(check.name.replace(/_/g, ' ')), el('td', {}, tag(check.score === 1 ? 'pass' : check.score === 0 ? 'fail' : 'half', check.score === 1 ? 'pass' : check.score === 0 ? 'fail' : 'warn')), cell(check.detail)),
+    el('tr', {}, cell(check.name.replace(/_/g, ' ')), el('td', {}, tag(check.score === 1 ? l10n.t('pass') : check.score === 0 ? l10n.t('fail') : l10n.t('half'), check.score === 1 ? 'pass' : check.score === 0 ? 'fail' : 'warn')), cell(check.detail)),
   );
-  return el('div', {}, el('p', { className: 'score', text: `Score ${report.score} of 100` }), table('Checks against CURRENT', ['check', 'result', 'detail'], rows, 'checks'));
+  return el('div', {}, el('p', { className: 'score', text: l10n.t('Score {0} of 100', report.score) }), table(l10n.t('Checks against CURRENT'), [l10n.t('check'), l10n.t('result'), l10n.t('detail')], rows, 'checks'));
 }
 
 function canaryPage(report: CanaryReport, actions: ReportActions | undefined): RenderedReport {
   const lines = (pick: 'equity' | 'drawdown') => {
-    const result = [{ label: 'candidate', series: { times: report.candidate.series.times, values: report.candidate.series[pick] } }];
+    const result = [{ label: l10n.t('candidate'), series: { times: report.candidate.series.times, values: report.candidate.series[pick] } }];
     if (report.baseline) result.push({ label: 'CURRENT', series: { times: report.baseline.series.times, values: report.baseline.series[pick] } });
     return result;
   };
-  const charts = [createChart({ title: 'Equity', kind: 'equity', lines: lines('equity') }), createChart({ title: 'Drawdown', kind: 'drawdown', lines: lines('drawdown') })];
+  const charts = [createChart({ title: l10n.t('Equity'), kind: 'equity', lines: lines('equity') }), createChart({ title: l10n.t('Drawdown'), kind: 'drawdown', lines: lines('drawdown') })];
   const state = report.verdict === 'pass' ? 'pass' : report.verdict === 'marginal' ? 'warn' : 'fail';
   const baselineFact: Child[] = report.baseline
     ? [`CURRENT ${strategyLabel(report.baseline.strategy)} `, el('span', { className: 'mono', text: `(${shortHash(report.baseline.manifest_hash)})`, title: report.baseline.manifest_hash })]
-    : [el('span', { className: 'note', text: report.baseline_note ?? 'none' })];
+    : [el('span', { className: 'note', text: report.baseline_note ?? l10n.t('none') })];
   const root = el(
     'div',
     { className: 'report report-canary' },
-    header(report.verdict.toUpperCase(), state, 'Canary', report, [
+    header(report.verdict === 'pass' ? l10n.t('PASS') : report.verdict === 'marginal' ? l10n.t('MARGINAL') : l10n.t('FAIL'), state, l10n.t('Canary'), report, [
       report.reasons.length > 0 ? el('ul', { className: 'reasons' }, ...report.reasons.map((reason) => el('li', { text: reason }))) : null,
     ]),
     maybeActionBar(report, actions),
     divider(),
-    section('Metrics', report.baseline ? null : el('p', { className: 'note baseline-note', text: report.baseline_note ?? 'No baseline to compare with.' }), canaryMetrics(report)),
+    section(l10n.t('Metrics'), report.baseline ? null : el('p', { className: 'note baseline-note', text: report.baseline_note ?? l10n.t('No baseline to compare with.') }), canaryMetrics(report)),
     divider(),
-    section('Judgement', canaryJudgement(report)),
+    section(l10n.t('Judgement'), canaryJudgement(report)),
     divider(),
-    section('Charts', el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
+    section(l10n.t('Charts'), el('div', { className: 'charts' }, ...charts.map((chart) => chart.element))),
     divider(),
-    ...withDivider(breakdownSection([{ title: 'candidate', rows: report.candidate.breakdown }])),
+    ...withDivider(breakdownSection([{ title: l10n.t('candidate'), rows: report.candidate.breakdown }])),
     section(
-      'Run',
+      l10n.t('Run'),
       facts([
-        ['Window', [`${day(report.window.start)} .. ${day(report.window.end)} · ${report.window.bars.toLocaleString('en-US')} bars`]],
-        ['Baseline', baselineFact],
-        engineFacts('Candidate engine', report.candidate),
-        ...(report.baseline ? [engineFacts('Baseline engine', report.baseline)] : []),
+        [l10n.t('Window'), [l10n.t('{0} .. {1} · {2} bars', day(report.window.start), day(report.window.end), report.window.bars.toLocaleString('en-US'))]],
+        [l10n.t('Baseline'), baselineFact],
+        engineFacts(l10n.t('Candidate engine'), report.candidate),
+        ...(report.baseline ? [engineFacts(l10n.t('Baseline engine'), report.baseline)] : []),
         ...dataFacts(report),
-        ['Limits', [limitFacts(report.limits)]],
+        [l10n.t('Limits'), [limitFacts(report.limits)]],
       ]),
     ),
   );
@@ -379,7 +380,7 @@ function withDivider(element: HTMLElement | null): Child[] {
 /** The report page; without `actions` (an exported file) there is no action bar. */
 export function renderReport(report: AnyReport, reportPath: string, actions?: ReportActions): RenderedReport {
   const page = report.kind === 'qraft.precheck' ? precheckPage(report, actions) : canaryPage(report, actions);
-  page.root.append(el('footer', { className: 'path' }, 'Report file: ', el('span', { className: 'mono', text: reportPath })));
+  page.root.append(el('footer', { className: 'path' }, `${l10n.t('Report file:')} `, el('span', { className: 'mono', text: reportPath })));
   return page;
 }
 

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { BUNDLE, BUNDLE_ZH, ROOT, l10nCalls, placeholders, readBundle } from '../../scripts/l10n';
 import { english, l10n, useTranslator } from '../../src/views/models/localize';
 import { relativeAge } from '../../src/views/models/nodes';
+import { isHostMessage } from '../../src/views/report/protocol';
+import { l10n as page, useBundle } from '../../media/report/l10n';
 
 const read = (name: string) => JSON.parse(readFileSync(join(ROOT, name), 'utf8')) as Record<string, unknown>;
 const pkg = read('package.json');
@@ -72,10 +74,11 @@ describe('localization', () => {
       assert.equal(pkg.l10n, './l10n');
     });
 
-    it('finds the calls in src/views (vscode.l10n.t and the models\' l10n.t)', () => {
+    it('finds the calls in src/views (vscode.l10n.t, the models\' l10n.t) and media/report (the page\'s l10n.t)', () => {
       assert.ok(calls.length > 80, `only ${calls.length} calls`);
       assert.ok(calls.some((call) => call.file.startsWith('src/views/models/')));
       assert.ok(calls.some((call) => call.file === 'src/views/releaseCommands.ts'));
+      assert.ok(calls.some((call) => call.file.startsWith('media/report/')), 'the report page\'s strings');
     });
 
     it('every message is a string literal', () => {
@@ -97,6 +100,26 @@ describe('localization', () => {
         assert.deepEqual(wanted, wanted.map((_, index) => index), `${call.file}:${call.line}: placeholders must be {0}…{n}`);
         assert.equal(call.args, wanted.length, `${call.file}:${call.line}: ${call.args} argument(s) for ${wanted.length} placeholder(s)`);
       }
+    });
+  });
+
+  describe('the report page', () => {
+    afterEach(() => useBundle(undefined));
+
+    it('words itself from the bundle the host sends, English without one', () => {
+      assert.equal(page.t('Score {0} of 100', 87), 'Score 87 of 100');
+      useBundle(readBundle(BUNDLE_ZH));
+      assert.equal(page.t('Score {0} of 100', 87), '得分 87（满分 100）');
+      assert.equal(page.t('not in the bundle {0}', 1), 'not in the bundle 1');
+      assert.equal(page.t('toString'), 'toString', 'only the bundle\'s own entries count');
+    });
+
+    it('accepts a render message with a bundle of strings, and refuses any other bundle', () => {
+      const message = { type: 'unavailable', reportPath: '/r.json', message: 'gone' };
+      assert.equal(isHostMessage({ ...message, l10n: { a: 'b' } }), true);
+      assert.equal(isHostMessage(message), true);
+      assert.equal(isHostMessage({ ...message, l10n: { a: 1 } }), false);
+      assert.equal(isHostMessage({ ...message, l10n: 'zh' }), false);
     });
   });
 

@@ -7,6 +7,7 @@ import { isQraftError } from '../../core/shared/errors';
 import { readJsonFile } from '../../core/shared/json';
 import { type AnyReport, AnyReportSchema } from '../../core/evidence/reports/schema';
 import { parseReportFileName, reportHash } from '../../core/evidence/reports/store';
+import { l10n } from '../models/localize';
 import { type ReportViewState, hasExactKeys, isPlainObject } from './protocol';
 
 /** What a report panel shows: a report, or one line saying why it cannot. */
@@ -34,15 +35,15 @@ export function isReportViewState(value: unknown): value is ReportViewState {
 export function loadSavedReport(path: string): ReportContent {
   const unavailable = (message: string): ReportContent => ({ kind: 'unavailable', path, message });
   const name = parseReportFileName(basename(path));
-  if (!name) return unavailable(`${path} is not a saved precheck or canary report.`);
+  if (!name) return unavailable(l10n.t('{0} is not a saved precheck or canary report.', path));
   let report: AnyReport;
   try {
     report = readJsonFile(path, AnyReportSchema, 'report');
   } catch (err) {
-    return unavailable(isQraftError(err) ? `This report is no longer available. ${err.message}` : `This report cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+    return unavailable(isQraftError(err) ? l10n.t('This report is no longer available. {0}', err.message) : l10n.t('This report cannot be read: {0}', err instanceof Error ? err.message : String(err)));
   }
   if (report.kind !== name.kind || reportHash(report) !== name.hash) {
-    return unavailable(`This report was changed after it was saved (its content no longer matches its name), so it is not shown: ${path}`);
+    return unavailable(l10n.t('This report was changed after it was saved (its content no longer matches its name), so it is not shown: {0}', path));
   }
   return { kind: 'report', report, path };
 }

@@ -70,7 +70,7 @@ class ReportPanel {
   }
 
   private title(): string {
-    return this.content.kind === 'report' ? reportTitle(this.content.report) : 'Qraft report (unavailable)';
+    return this.content.kind === 'report' ? reportTitle(this.content.report) : vscode.l10n.t('Qraft report (unavailable)');
   }
 
   private html(): string {
@@ -89,7 +89,9 @@ class ReportPanel {
     const content = this.content;
     const message: HostToWebview =
       content.kind === 'report' ? { type: 'render', report: content.report, reportPath: content.path } : { type: 'unavailable', reportPath: content.path, message: content.message };
-    this.panel.webview.postMessage(message).then(undefined, (err: unknown) => this.log.warn(`Report view: could not send the report: ${String(err)}`));
+    // The page's strings travel with each message: it cannot call vscode.l10n itself.
+      const bundle = vscode.l10n.bundle;
+      this.panel.webview.postMessage(bundle ? { ...message, l10n: bundle } : message).then(undefined, (err: unknown) => this.log.warn(`Report view: could not send the report: ${String(err)}`));
   }
 
   private run(command: string, ...args: unknown[]): void {
@@ -190,7 +192,7 @@ export class ReportPanels implements ReportPanelsApi, vscode.Disposable {
   restore(panel: vscode.WebviewPanel, state: unknown): void {
     const content: Content = isReportViewState(state)
       ? loadSavedReport(state.reportPath)
-      : { kind: 'unavailable', path: '', message: 'This report panel has no saved report to show; run the precheck or canary again.' };
+      : { kind: 'unavailable', path: '', message: vscode.l10n.t('This report panel has no saved report to show; run the precheck or canary again.') };
     if (content.kind === 'unavailable') this.log.warn(`Report view: ${content.message}`);
     this.adopt(panel, content);
   }

@@ -8,15 +8,24 @@
  */
 import type { AnyReport, CanaryReport, PrecheckReport } from '../../core/evidence/reports/schema';
 import { strategyLabel } from '../../core/shared/labels';
+import { l10n } from '../models/localize';
 
 /** The webview panel's view type (package.json `onWebviewPanel:qraft.report`). */
 export const REPORT_VIEW_TYPE = 'qraft.report';
 
 export type { AnyReport, CanaryReport, PrecheckReport };
 
+/**
+ * The page's strings in the editor's language: `vscode.l10n.bundle` (English message → text), sent
+ * with every message because the page cannot call vscode.l10n (media/report/l10n.ts looks them
+ * up); absent or empty in English.
+ */
+export type L10nBundle = Record<string, string>;
+
 /** Host → webview: draw this report (sent after every `ready`, and on update). */
 export interface RenderMessage {
   type: 'render';
+  l10n?: L10nBundle;
   report: AnyReport;
   /** Absolute path of the saved report file. */
   reportPath: string;
@@ -25,6 +34,7 @@ export interface RenderMessage {
 /** Host → webview: the report could not be shown (file gone or invalid); one line of text. */
 export interface UnavailableMessage {
   type: 'unavailable';
+  l10n?: L10nBundle;
   reportPath: string;
   message: string;
 }
@@ -67,7 +77,7 @@ export function isWebviewMessage(value: unknown): value is WebviewToHost {
  * sending it; this checks the envelope so a stray message cannot crash the page.
  */
 export function isHostMessage(value: unknown): value is HostToWebview {
-  if (!isPlainObject(value) || typeof value.reportPath !== 'string') return false;
+  if (!isPlainObject(value) || typeof value.reportPath !== 'string' || !isL10nBundle(value.l10n)) return false;
   if (value.type === 'render') {
     const report = value.report;
     return isPlainObject(report) && (report.kind === 'qraft.precheck' || report.kind === 'qraft.canary');
@@ -75,10 +85,15 @@ export function isHostMessage(value: unknown): value is HostToWebview {
   return value.type === 'unavailable' && typeof value.message === 'string';
 }
 
+/** An absent bundle, or an object of strings (anything else makes the message a stray). */
+export function isL10nBundle(value: unknown): value is L10nBundle | undefined {
+  return value === undefined || (isPlainObject(value) && Object.values(value).every((text) => typeof text === 'string'));
+}
+
 /** The panel title, plain text (VS Code shows it as text, never as HTML). */
 export function reportTitle(report: AnyReport): string {
-  const what = report.kind === 'qraft.precheck' ? 'Precheck' : 'Canary';
-  return `${what}: ${strategyLabel(report.strategy)}`;
+  const label = strategyLabel(report.strategy);
+  return report.kind === 'qraft.precheck' ? l10n.t('Precheck: {0}', label) : l10n.t('Canary: {0}', label);
 }
 
 /** The command Re-run executes for a report. */
