@@ -12,6 +12,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { analyzeMetafile, build } from 'esbuild';
+import { zodJsonSchemaOut } from './zodJsonSchemaOut.mjs';
 
 const watch = process.argv.includes('--watch');
 const analyze = process.argv.includes('--analyze');
@@ -107,7 +108,7 @@ const common = {
 };
 
 const entries = [
-  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [...common.plugins, arqueroApart] },
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [...common.plugins, arqueroApart, zodJsonSchemaOut] },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [...common.plugins, arqueroApart] },
   // arquero alone, required by the two bundles above the first time a table is built.
   { stdin: { contents: "module.exports = require('arquero');", resolveDir: ROOT, sourcefile: 'tables.js', loader: 'js' }, outfile: 'dist/tables.js' },
