@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { BUNDLE, BUNDLE_ZH, ROOT, l10nCalls, placeholders, readBundle } from '../../scripts/l10n';
 import { english, l10n, useTranslator } from '../../src/views/models/localize';
 import { relativeAge } from '../../src/views/models/nodes';
+import { reportHtml } from '../../src/views/report/html';
 import { isHostMessage } from '../../src/views/report/protocol';
 import { l10n as page, useBundle } from '../../media/report/l10n';
 
@@ -112,6 +113,15 @@ describe('localization', () => {
       assert.equal(page.t('Score {0} of 100', 87), '得分 87（满分 100）');
       assert.equal(page.t('not in the bundle {0}', 1), 'not in the bundle 1');
       assert.equal(page.t('toString'), 'toString', 'only the bundle\'s own entries count');
+    });
+
+    it('the page shell carries the display language and the loading line in it (English by default)', () => {
+      const options = { cspSource: 'vscode-resource:', nonce: 'abcdefghijklmnopqrstuv', scriptUri: 'r.js', styleUri: 'r.css', title: 't' };
+      assert.match(reportHtml(options), /<html lang="en">[\s\S]*Loading report…/);
+      const zh = reportHtml({ ...options, lang: 'zh-cn', loading: '正在加载报告…' });
+      assert.match(zh, /<html lang="zh-cn">/);
+      assert.match(zh, /<p class="loading">正在加载报告…<\/p>/);
+      assert.match(reportHtml({ ...options, lang: 'en" onload="x' }), /<html lang="en">/);
     });
 
     it('accepts a render message with a bundle of strings, and refuses any other bundle', () => {

@@ -17,6 +17,10 @@ export interface ReportHtmlOptions {
   styleUri: string;
   /** Page title; may come from a strategy name, so it is escaped like everything else. */
   title: string;
+  /** The page's language (`vscode.env.language`, e.g. `zh-cn`); English by default. */
+  lang?: string;
+  /** The line shown until the script draws the report, in that language. */
+  loading?: string;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
@@ -50,6 +54,8 @@ export function reportCsp(cspSource: string, nonce: string): string {
 
 export function reportHtml(options: ReportHtmlOptions): string {
   const { cspSource, nonce, scriptUri, styleUri, title } = options;
+  // A BCP 47 tag only (VS Code's own value); anything else falls back to English.
+  const lang = options.lang && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(options.lang) ? options.lang : 'en';
   if (!NONCE.test(nonce)) throw new Error('reportHtml: the nonce must be at least 16 base64 characters');
   // cspSource is VS Code's own value (code-server's holds several space-separated sources, some
   // quoted like 'self'), but it still must not end the directive or leave the attribute.
@@ -58,7 +64,7 @@ export function reportHtml(options: ReportHtmlOptions): string {
   // Built only from the checked nonce and cspSource: no character that could leave the attribute.
   if (/["<>&]/.test(csp)) throw new Error('reportHtml: unsafe character in the CSP');
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${lang}">
 <head>
   <meta charset="UTF-8">
   <meta http-equiv="Content-Security-Policy" content="${csp}">
@@ -68,7 +74,7 @@ export function reportHtml(options: ReportHtmlOptions): string {
   <title>${escapeHtml(title)}</title>
 </head>
 <body>
-  <main id="app" aria-live="polite"><p class="loading">Loading report…</p></main>
+  <main id="app" aria-live="polite"><p class="loading">${escapeHtml(options.loading ?? 'Loading report…')}</p></main>
   <script nonce="${escapeHtml(nonce)}" src="${escapeHtml(scriptUri)}"></script>
 </body>
 </html>

@@ -81,6 +81,8 @@ class ReportPanel {
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'report.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'report.css')).toString(),
       title: this.title(),
+      lang: vscode.env.language,
+      loading: vscode.l10n.t('Loading report…'),
     });
   }
 
