@@ -181,28 +181,49 @@ export function runQuick(input: EngineInput, reuse?: FillLog): EngineRun {
   const dueWeight = due.weight;
   const capacity = dueStart[Math.max(0, bars - lag)];
   const fills = reuse ? reuse.reset(capacity) : new FillLog(capacity);
+  // Written in place: at most one fill per due order, so the columns never grow (no push per fill).
+  const fillBar = fills.bar;
+  const fillSymbol = fills.symbol;
+  const fillQuantity = fills.quantity;
+  const fillPrice = fills.price;
+  const fillCommission = fills.commission;
+  const fillSlippage = fills.slippage;
+  let filled = 0;
+  const buyPrice = new Float64Array(symbols);
+  const barPrice = new Float64Array(symbols);
   let cash = input.cash;
 
   for (let bar = lag; bar < bars; bar += 1) {
     const signalBar = bar - lag;
     const flag = flags[signalBar];
     if (flag === 0) continue;
+    const first = dueStart[signalBar];
+    const end = dueStart[signalBar + 1];
+    // When most symbols trade (a dense bar), the bar's prices are gathered once into one array;
+    // otherwise each is read from its column where needed. The same values either way.
+    const gather = end - first >= symbols >> 1;
     let equity = cash;
-    for (let k = 0; k < heldCount; k += 1) equity += heldQuantity[k] * heldPrices[k][bar];
+    if (gather) {
+      for (let symbol = 0; symbol < symbols; symbol += 1) barPrice[symbol] = prices[symbol][bar];
+      for (let k = 0; k < heldCount; k += 1) equity += heldQuantity[k] * barPrice[held[k]];
+    } else {
+      for (let k = 0; k < heldCount; k += 1) equity += heldQuantity[k] * heldPrices[k][bar];
+    }
     const tolerance = EPSILON * Math.max(1, Math.abs(equity));
     let buys = 0;
     let buyCost = 0;
     // Only the symbols with an order due (see dueOrders), in universe order.
-    for (let k = dueStart[signalBar], end = dueStart[signalBar + 1]; k < end; k += 1) {
+    for (let k = first; k < end; k += 1) {
       const symbol = dueSymbol[k];
       const weight = dueWeight[k];
-      const price = prices[symbol][bar];
+      const price = gather ? barPrice[symbol] : prices[symbol][bar];
       const target = (weight * equity) / price;
       const delta = target - position[symbol];
       if (Math.abs(delta) * price <= tolerance) continue;
       if (delta > 0) {
         buyOrder[buys] = symbol;
         buyQuantity[symbol] = delta;
+        buyPrice[symbol] = price;
         buyValue[symbol] = weight * equity - position[symbol] * price;
         buyCost += delta * price * (1 + slip) * (1 + commissionRate);
         buys += 1;
@@ -213,7 +234,13 @@ export function runQuick(input: EngineInput, reuse?: FillLog): EngineRun {
       const commission = commissionRate * -delta * executed;
       cash += -delta * executed - commission;
       heldCount = setPosition(position, held, heldAt, heldQuantity, heldPrices, prices, heldCount, symbol, addQuantity(position[symbol], delta));
-      fills.push(bar, symbol, delta, executed, commission, -delta * price * slip);
+      fillBar[filled] = bar;
+      fillSymbol[filled] = symbol;
+      fillQuantity[filled] = delta;
+      fillPrice[filled] = executed;
+      fillCommission[filled] = commission;
+      fillSlippage[filled] = -delta * price * slip;
+      filled += 1;
     }
     // The order of the buys matters only when the cash cannot pay for all of them.
     if (buys > 1 && buyCost > cash * (1 - 1e-9)) sortBuys(buys, buyOrder, buyValue);
@@ -221,7 +248,7 @@ export function runQuick(input: EngineInput, reuse?: FillLog): EngineRun {
       const symbol = buyOrder[k];
       // No cash, no buy (vectorbt rejects it); a remainder within floating error is no cash.
       if (cash <= EPSILON) break;
-      const price = prices[symbol][bar];
+      const price = buyPrice[symbol];
       const executed = price * (1 + slip);
       let quantity = buyQuantity[symbol];
       let commission = quantity * executed * commissionRate;
@@ -235,9 +262,16 @@ export function runQuick(input: EngineInput, reuse?: FillLog): EngineRun {
       }
       cash = isClose(cash, spent) ? 0 : cash - spent;
       heldCount = setPosition(position, held, heldAt, heldQuantity, heldPrices, prices, heldCount, symbol, addQuantity(position[symbol], quantity));
-      fills.push(bar, symbol, quantity, executed, commission, quantity * price * slip);
+      fillBar[filled] = bar;
+      fillSymbol[filled] = symbol;
+      fillQuantity[filled] = quantity;
+      fillPrice[filled] = executed;
+      fillCommission[filled] = commission;
+      fillSlippage[filled] = quantity * price * slip;
+      filled += 1;
     }
   }
+  fills.length = filled;
   return { engine: 'quick', version: QRAFT_VERSION, fills };
 }
 
