@@ -9,6 +9,10 @@
  * - single-symbol: date,open,high,low,close[,adj_close],volume; the symbol is `options.symbol`
  *   or the file name's stem (`SPY.csv` → SPY).
  * The date column may be named date, datetime, timestamp or time.
+ *
+ * The loader reads files with the byte parser (csvBytes.ts), which gives exactly what
+ * parsePriceCsv gives for the file's text and runs this module's row logic on any unusual line;
+ * parsePriceCsv itself reads what that parser leaves to it (files without any LF).
  */
 import { basename, extname } from 'node:path';
 import { InputError } from '../../shared/errors';

@@ -9,9 +9,9 @@
  * Any other line (quotes, blanks, spaces, exponents, long mantissas, a value the checks refuse, an
  * empty symbol) is decoded alone and goes through parsePriceCsv's own per-row logic, which reads or
  * rejects it as before. Symbol names are decoded once per distinct spelling and then found by a
- * hash of their bytes. A file that does not start with a complete line break in the first chunk
- * (one line, CR-only line breaks, a header beyond the first chunk) is left to parsePriceCsv
- * (the caller reads it whole): the function returns null before reading further.
+ * hash of their bytes. A file without any LF (empty, one line, CR-only line breaks, which
+ * parsePriceCsv reads as line breaks only then) is left to parsePriceCsv: the function returns null
+ * and the caller reads the file whole.
  */
 import { DAY_MS as DAY, daysFromCivil as civil, daysInMonth as monthDays, ISO_FORMATS, parseIso, parseIsoSpan } from '../../shared/time';
 import {
