@@ -18,7 +18,7 @@ function loadViews(): typeof Views {
 
 /** Wires the views and commands to the core; all behaviour lives in src/core and src/views. */
 export function activate(context: vscode.ExtensionContext): QraftApi {
-  const { useTranslator, createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts } = loadViews();
+  const { useTranslator, createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerRegistryCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts } = loadViews();
   // The view models word their rows through vscode.l10n (English, or the bundle of VS Code's display language).
   useTranslator(vscode.l10n.t);
   const log = createLog(context);
@@ -33,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): QraftApi {
   };
   registerReleaseCommands(context, log, refreshAll);
   registerPoolCommands(context, log);
+  registerRegistryCommands(context, log, refreshAll);
   registerStrategyCommands(context, { log, interpreters, reports });
   registerStrategyCodeLenses(context);
   watchArtifacts(context, refreshAll);

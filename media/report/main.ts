@@ -47,6 +47,8 @@ function show(message: HostToWebview): void {
       openJson: () => post({ type: 'openJson' }),
       rerun: () => post({ type: 'rerun' }),
       exportHtml: () => post({ type: 'exportHtml' }),
+      approve: () => post({ type: 'approve' }),
+      release: message.release,
     });
     app.append(current.root);
     drawCharts();

@@ -6,7 +6,7 @@ import { METRIC_NAMES } from '../../src/core/backtest/metrics';
 import { formatMetric } from '../../src/core/evidence/reportText';
 import { shortHash, strategyLabel } from '../../src/core/shared/labels';
 import type { AnyReport, CanaryReport, PrecheckReport } from '../../src/views/report/protocol';
-import { canPropose } from '../../src/views/report/protocol';
+import { type ReleaseOffer, canPropose, isReleaseOffer } from '../../src/views/report/protocol';
 import { type ReportChart, createChart } from './charts';
 import { type Child, custom, el } from './dom';
 import { l10n } from './l10n';
@@ -17,6 +17,10 @@ export interface ReportActions {
   rerun(): void;
   /** Save the report as one self-contained HTML file. */
   exportHtml(): void;
+  /** Approve and publish the candidate `release` offers. */
+  approve(): void;
+  /** What the host offers next for this report's strategy (Approve and Publish, or a status line). */
+  release?: ReleaseOffer;
 }
 
 export interface RenderedReport {
@@ -100,10 +104,16 @@ function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
     element.addEventListener('click', handler);
     bar.append(element);
   };
-  if (canPropose(report)) button(l10n.t('Propose…'), 'primary', actions.propose, l10n.t('Propose this strategy to the pool'));
-  button(l10n.t('Open JSON'), canPropose(report) ? 'secondary' : 'primary', actions.openJson, l10n.t('Open the saved report file'));
+  const release = isReleaseOffer(actions.release) ? actions.release : undefined;
+  const approve = release?.step === 'approve' && release.label ? release : undefined;
+  // Once proposed, the next step is the approval (proposing again would only find the same candidate).
+  const propose = canPropose(report) && (!release || release.step === 'propose');
+  if (approve) button(approve.label ?? '', 'primary', actions.approve, approve.title ?? '');
+  if (propose) button(l10n.t('Propose…'), 'primary', actions.propose, l10n.t('Propose this strategy to the pool'));
+  button(l10n.t('Open JSON'), propose || approve ? 'secondary' : 'primary', actions.openJson, l10n.t('Open the saved report file'));
   button(l10n.t('Re-run'), 'secondary', actions.rerun, report.kind === 'qraft.precheck' ? l10n.t('Run the precheck again') : l10n.t('Run the canary again'));
   button(l10n.t('Export HTML'), 'secondary', actions.exportHtml, l10n.t('Save this report as one self-contained HTML file'));
+  if (release?.status) bar.append(el('span', { className: `release-status release-${release.step}`, text: release.status }));
   return bar;
 }
 

@@ -3,11 +3,18 @@ import type { ViewNode } from './models/nodes';
 
 /** A view-model node as a tree row. */
 export function toTreeItem(node: ViewNode): vscode.TreeItem {
-  const state = node.children ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+  const state = node.children ? (node.collapsed ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded) : vscode.TreeItemCollapsibleState.None;
   const item = new vscode.TreeItem(node.label, state);
   item.id = node.id;
   item.description = node.description;
-  item.tooltip = node.tooltip;
+  if (node.markdownTooltip) {
+    // Untrusted: no command links run from it; theme icons ($(pass)) are drawn.
+    const markdown = new vscode.MarkdownString(node.markdownTooltip, true);
+    markdown.isTrusted = false;
+    item.tooltip = markdown;
+  } else {
+    item.tooltip = node.tooltip;
+  }
   item.contextValue = node.contextValue;
   if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon, node.iconColor ? new vscode.ThemeColor(node.iconColor) : undefined);
   if (node.command) item.command = node.command;

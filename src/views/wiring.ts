@@ -5,6 +5,7 @@ export { registerStrategyCodeLenses } from './codeLenses';
 export { useTranslator } from './models/localize';
 export { createLog } from './output';
 export { registerPoolCommands } from './poolCommands';
+export { registerRegistryCommands } from './registryCommands';
 export { PythonInterpreters } from './python';
 export { registerReleaseCommands } from './releaseCommands';
 export { registerReportPanels } from './report/panel';

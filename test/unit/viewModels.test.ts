@@ -70,7 +70,7 @@ describe('view models', () => {
       assert.equal(candidates.children?.length, 1);
       const candidate = candidates.children![0];
       assert.equal(candidate.label, 'sma-cross-spy@1.1.0');
-      assert.match(candidate.description ?? '', /^[0-9a-f]{12} · alice · precheck passed · built-in fallback · canary marginal · 2 d ago$/);
+      assert.match(candidate.description ?? '', /^[0-9a-f]{12} · alice · precheck passed \(builtin\) · built-in fallback · canary marginal · 2 d ago$/);
       assert.match(candidate.tooltip ?? '', /⚠ precise ran on the built-in engine: nautilus_trader is not importable by python3/);
       assert.equal(candidate.iconColor, 'charts.yellow');
       assert.equal(candidate.contextValue, POOL_CONTEXT.candidate);

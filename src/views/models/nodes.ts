@@ -9,6 +9,10 @@ export interface ViewNode {
   label: string;
   description?: string;
   tooltip?: string;
+  /** A Markdown tooltip (theme icons allowed, every value escaped) shown instead of `tooltip`. */
+  markdownTooltip?: string;
+  /** A row with children that starts collapsed (e.g. the Rejected group). */
+  collapsed?: boolean;
   /** Drives the context menus in package.json (`viewItem == …`). */
   contextValue?: string;
   /** A codicon id. */

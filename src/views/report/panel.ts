@@ -11,6 +11,7 @@ import type { AnyReport } from '../../core/evidence/reports/schema';
 import { createNonce, reportHtml } from './html';
 import { type ReportContent as Content, isReportViewState, loadSavedReport } from './load';
 import { type HostToWebview, REPORT_VIEW_TYPE, canPropose, isWebviewMessage, reportTitle, rerunCommand } from './protocol';
+import { approveFromReport, releaseOffer } from './release';
 
 export interface ShownReport {
   report: AnyReport;
@@ -89,15 +90,22 @@ class ReportPanel {
   private post(): void {
     if (this.disposed) return;
     const content = this.content;
-    const message: HostToWebview =
-      content.kind === 'report' ? { type: 'render', report: content.report, reportPath: content.path } : { type: 'unavailable', reportPath: content.path, message: content.message };
-    // The page's strings travel with each message: it cannot call vscode.l10n itself.
+    // The release step (Approve and Publish…) comes from the pool as it is now, so every render asks it.
+    const release = content.kind === 'report' ? releaseOffer(content.report, this.log) : Promise.resolve(undefined);
+    void release.then((offer) => {
+      if (this.disposed || this.content !== content) return;
+      const message: HostToWebview =
+        content.kind === 'report'
+          ? { type: 'render', report: content.report, reportPath: content.path, ...(offer ? { release: offer } : {}) }
+          : { type: 'unavailable', reportPath: content.path, message: content.message };
+      // The page's strings travel with each message: it cannot call vscode.l10n itself.
       const bundle = vscode.l10n.bundle;
       this.panel.webview.postMessage(bundle ? { ...message, l10n: bundle } : message).then(undefined, (err: unknown) => this.log.warn(`Report view: could not send the report: ${String(err)}`));
+    });
   }
 
-  private run(command: string, ...args: unknown[]): void {
-    vscode.commands.executeCommand(command, ...args).then(undefined, (err: unknown) => this.log.error(`Report view: ${command} failed: ${err instanceof Error ? err.message : String(err)}`));
+  private run(command: string, ...args: unknown[]): Thenable<void> {
+    return vscode.commands.executeCommand(command, ...args).then(undefined, (err: unknown) => this.log.error(`Report view: ${command} failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /** Export HTML: asks where, then writes the same self-contained file as `qraft deploy report --html`. */
@@ -144,7 +152,14 @@ class ReportPanel {
           this.log.warn('Report view: Propose ignored: only a passed precheck can be proposed from its report.');
           return;
         }
-        this.run('qraft.propose', strategy);
+        // Once proposed, the page offers Approve and Publish…
+        this.run('qraft.propose', strategy).then(() => this.post());
+        return;
+      case 'approve':
+        approveFromReport(report, this.log).then(
+          () => this.post(),
+          (err: unknown) => this.log.error(`Report view: Approve and Publish failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
         return;
       case 'rerun':
         this.run(rerunCommand(report), strategy);

@@ -29,6 +29,31 @@ export interface RenderMessage {
   report: AnyReport;
   /** Absolute path of the saved report file. */
   reportPath: string;
+  /** The release step the page offers for this report's strategy, worded by the host. */
+  release?: ReleaseOffer;
+}
+
+/**
+ * What the report page offers next, decided by the host from the pool (the page only draws it):
+ * `approve` shows *Approve and Publish…* for the waiting candidate `hash`; `published` and
+ * `rejected` show `status`; `propose` leaves the Propose button to `canPropose`. The texts are the
+ * host's, in the editor's language.
+ */
+export interface ReleaseOffer {
+  step: 'none' | 'propose' | 'approve' | 'published' | 'rejected';
+  /** The candidate's short hash. */
+  hash?: string;
+  /** The button's label and tooltip (`approve`). */
+  label?: string;
+  title?: string;
+  /** One line saying where the strategy stands (`published`, `rejected`, `approve`). */
+  status?: string;
+}
+
+/** The offer as the page may trust it: known step, string texts (a stray field is dropped). */
+export function isReleaseOffer(value: unknown): value is ReleaseOffer {
+  if (!isPlainObject(value) || !['none', 'propose', 'approve', 'published', 'rejected'].includes(value.step as string)) return false;
+  return ['hash', 'label', 'title', 'status'].every((key) => value[key] === undefined || typeof value[key] === 'string');
 }
 
 /** Host → webview: the report could not be shown (file gone or invalid); one line of text. */
@@ -44,12 +69,13 @@ export type HostToWebview = RenderMessage | UnavailableMessage;
 /**
  * Webview → host. None carries data: the host acts on the report it holds, never on input.
  * `exportHtml`: save the shown report as one self-contained HTML file (the host asks where).
+ * `approve`: run Approve and Publish on the candidate the host offered for this report.
  */
-export type WebviewToHost = { type: 'ready' } | { type: 'propose' } | { type: 'openJson' } | { type: 'rerun' } | { type: 'exportHtml' };
+export type WebviewToHost = { type: 'ready' } | { type: 'propose' } | { type: 'openJson' } | { type: 'rerun' } | { type: 'exportHtml' } | { type: 'approve' };
 
 export type WebviewMessageType = WebviewToHost['type'];
 
-export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = ['ready', 'propose', 'openJson', 'rerun', 'exportHtml'];
+export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = ['ready', 'propose', 'openJson', 'rerun', 'exportHtml', 'approve'];
 
 /** What the webview persists with `setState`, so the panel serializer can restore it (checked by isReportViewState). */
 export interface ReportViewState {
