@@ -86,6 +86,19 @@ const arqueroApart = {
   },
 };
 
+/**
+ * execa (the NautilusTrader bridge's process runner, with its dependencies ≈ 110 KB minified) is
+ * imported only inside the function that starts Python (`await import('execa')` in
+ * engines/nautilus.ts): it is bundled on its own into dist/execa.js, which that import loads on
+ * first use, so dist/extension.js does not carry it.
+ */
+const execaApart = {
+  name: 'execa-apart',
+  setup(b) {
+    b.onResolve({ filter: /^execa$/ }, (args) => (args.kind === 'dynamic-import' ? { path: './execa.js', external: true } : undefined));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -108,8 +121,10 @@ const common = {
 };
 
 const entries = [
-  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [...common.plugins, arqueroApart, zodJsonSchemaOut] },
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [...common.plugins, arqueroApart] },
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [...common.plugins, arqueroApart, execaApart, zodJsonSchemaOut] },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [...common.plugins, arqueroApart, execaApart] },
+  // execa alone, imported by the two bundles above when Python is first started.
+  { stdin: { contents: "export * from 'execa';", resolveDir: ROOT, sourcefile: 'execa.js', loader: 'js' }, outfile: 'dist/execa.js' },
   // arquero alone, required by the two bundles above the first time a table is built.
   { stdin: { contents: "module.exports = require('arquero');", resolveDir: ROOT, sourcefile: 'tables.js', loader: 'js' }, outfile: 'dist/tables.js' },
 ];
