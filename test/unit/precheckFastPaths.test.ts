@@ -8,7 +8,7 @@ import { quickEngine } from '../../src/core/backtest/engines/quick';
 import { computeMetrics } from '../../src/core/backtest/metrics';
 import { backtest } from '../../src/core/backtest/run';
 import { computeTargets } from '../../src/core/backtest/signals';
-import { sma } from '../../src/core/backtest/signals/averages';
+import { crossSides, ema, sma } from '../../src/core/backtest/signals/averages';
 import { FillLog } from '../../src/core/backtest/engines/fills';
 import { sliceFrame } from '../../src/core/backtest/data/frame';
 import { parseStrategy } from '../../src/core/backtest/strategy/load';
@@ -162,6 +162,37 @@ describe('precheck fast paths equal the general paths bit for bit', () => {
       fresh.weights.forEach((column, s) => sameBits(again.weights[s], column, `${signal.type} ${s}`));
       sameBits(again.rebalance, fresh.rebalance, `${signal.type} flags`);
       assert.equal(again.weights[0].buffer, shared.weights[0].buffer);
+    }
+  });
+
+  it('crossSides equals the single-loop decisions it replaced, both modes, both averages, short series', () => {
+    const random = seededRandom(23);
+    for (const bars of [0, 3, 20, 21, 22, 600]) {
+      let price = 100;
+      const close = Float64Array.from({ length: bars }, () => (price *= 1 + (random() - 0.5) * 0.05));
+      for (const type of ['sma_cross', 'ema_cross'] as const) {
+        for (const mode of ['cross', 'state'] as const) {
+          const signal = { type, fast: 4, slow: 21, mode } as Parameters<typeof crossSides>[0];
+          const sides = new Int8Array(bars).fill(7);
+          crossSides(signal, bars)(close, sides);
+          const average = type === 'sma_cross' ? sma : ema;
+          const fast = average(close, 4, bars);
+          const slow = average(close, 21, bars);
+          const expected = new Int8Array(bars);
+          let side = 0;
+          let previous = NaN;
+          for (let t = 0; t < bars; t += 1) {
+            if (t >= 20) {
+              const diff = fast[t] - slow[t];
+              if (mode === 'state') side = diff > 0 ? 1 : diff < 0 ? -1 : side;
+              else if (t > 20) side = previous <= 0 && diff > 0 ? 1 : previous >= 0 && diff < 0 ? -1 : side;
+              previous = diff;
+            }
+            expected[t] = side;
+          }
+          sameBits(sides, expected, `${type} ${mode} ${bars}`);
+        }
+      }
     }
   });
 });

@@ -104,21 +104,12 @@ function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
   const flags = targets.rebalance;
   const weights = targets.weights;
   const bars = flags.length;
+  // One pass over the cells: each symbol's due bars are listed (symbol by symbol, bars ascending),
+  // then placed by bar (a counting sort, stable: symbols ascending within a bar).
   const start = new Int32Array(bars + 1);
-  for (let symbol = 0; symbol < symbols; symbol += 1) {
-    const column = weights[symbol];
-    let previous = 0;
-    for (let bar = 0; bar < bars; bar += 1) {
-      const weight = column[bar];
-      const flag = flags[bar];
-      if (flag === ALL || (flag !== 0 && weight !== previous)) start[bar + 1] += 1;
-      previous = weight;
-    }
-  }
-  for (let bar = 0; bar < bars; bar += 1) start[bar + 1] += start[bar];
-  const cursor = start.slice(0, bars);
-  const symbol = new Int32Array(start[bars]);
-  const dueWeight = new Float64Array(start[bars]);
+  let dueBar = new Int32Array(Math.max(16, bars));
+  const symbolEnd = new Int32Array(symbols);
+  let count = 0;
   for (let s = 0; s < symbols; s += 1) {
     const column = weights[s];
     let previous = 0;
@@ -126,11 +117,29 @@ function dueOrders(targets: TargetWeights, symbols: number): DueOrders {
       const weight = column[bar];
       const flag = flags[bar];
       if (flag === ALL || (flag !== 0 && weight !== previous)) {
-        const at = cursor[bar]++;
-        symbol[at] = s;
-        dueWeight[at] = weight;
+        if (count === dueBar.length) {
+          const grown = new Int32Array(dueBar.length * 2);
+          grown.set(dueBar);
+          dueBar = grown;
+        }
+        dueBar[count++] = bar;
+        start[bar + 1] += 1;
       }
       previous = weight;
+    }
+    symbolEnd[s] = count;
+  }
+  for (let bar = 0; bar < bars; bar += 1) start[bar + 1] += start[bar];
+  const cursor = start.slice(0, bars);
+  const symbol = new Int32Array(count);
+  const dueWeight = new Float64Array(count);
+  for (let s = 0, k = 0; s < symbols; s += 1) {
+    const column = weights[s];
+    for (const last = symbolEnd[s]; k < last; k += 1) {
+      const bar = dueBar[k];
+      const at = cursor[bar]++;
+      symbol[at] = s;
+      dueWeight[at] = column[bar];
     }
   }
   const due = { start, symbol, weight: dueWeight };

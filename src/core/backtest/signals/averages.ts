@@ -67,21 +67,27 @@ export function crossSides(signal: CrossSignal, bars: number): (close: Float64Ar
   return (close, sides) => {
     average(close, fastPeriod, bars, fast);
     average(close, slowPeriod, bars, slow);
+    // Flat until both averages exist; then one loop per mode (the same decisions bar by bar).
+    const warm = Math.min(start, bars);
+    sides.fill(0, 0, warm);
     let side = 0;
-    let previous = NaN;
-    for (let t = 0; t < bars; t += 1) {
-      if (t >= start) {
+    if (state) {
+      for (let t = warm; t < bars; t += 1) {
         const diff = fast[t] - slow[t];
-        if (state) {
-          if (diff > 0) side = 1;
-          else if (diff < 0) side = -1;
-        } else if (t > start) {
-          if (previous <= 0 && diff > 0) side = 1;
-          else if (previous >= 0 && diff < 0) side = -1;
-        }
-        previous = diff;
+        if (diff > 0) side = 1;
+        else if (diff < 0) side = -1;
+        sides[t] = side;
       }
-      sides[t] = side;
+    } else if (warm < bars) {
+      let previous = fast[warm] - slow[warm];
+      sides[warm] = 0;
+      for (let t = warm + 1; t < bars; t += 1) {
+        const diff = fast[t] - slow[t];
+        if (previous <= 0 && diff > 0) side = 1;
+        else if (previous >= 0 && diff < 0) side = -1;
+        previous = diff;
+        sides[t] = side;
+      }
     }
   };
 }
