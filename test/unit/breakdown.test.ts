@@ -16,6 +16,9 @@ import { symbolBreakdown } from '../../src/core/evidence/breakdown';
 import { GateConfigSchema } from '../../src/core/evidence/gates/config';
 import { runPrecheck } from '../../src/core/evidence/precheck';
 import { PrecheckReportSchema } from '../../src/core/evidence/reports/schema';
+import { CanaryConfigSchema } from '../../src/core/evidence/gates/config';
+import { runCanary } from '../../src/core/evidence/canary';
+import { TEXT_BREAKDOWN_ROWS, breakdownLines, formatCanary, formatPrecheck } from '../../src/core/evidence/reportText';
 import { DAILY } from '../support/fixtures';
 import { frameFrom } from '../support/frames';
 
@@ -123,11 +126,35 @@ describe('per-symbol breakdown', () => {
       assert.deepEqual(channel.breakdown.map((row) => row.symbol), ['SPY', 'TLT', 'GLD']);
       close(channel.breakdown.reduce((total, row) => total + row.contribution, 0), channel.metrics.total_return, `${channel.engine} Σ contribution`, 1e-9);
     }
+    assert.match(formatPrecheck(report), /^  symbol +quick +builtin +trips +fees +in mkt +gross$/m);
     const parsed = PrecheckReportSchema.parse(JSON.parse(JSON.stringify(report)));
     assert.deepEqual(parsed.quick.breakdown, report.quick.breakdown);
     const older = JSON.parse(JSON.stringify(report));
     delete older.quick.breakdown;
     delete older.precise.breakdown;
     assert.equal(PrecheckReportSchema.parse(older).quick.breakdown, undefined);
+  });
+
+  it('canary reports carry it for the candidate (and CURRENT), and the text output shows it', async () => {
+    const loaded = parseStrategy({ name: 'basket', version: '1.0.0', universe: ['SPY', 'TLT', 'GLD'], signal: { type: 'rsi', period: 14, lower: 30, upper: 70 } }, 'strategy.json', DAILY);
+    const frame = loadPrices(DAILY, { universe: loaded.strategy.universe });
+    const report = await runCanary({ strategy: loaded, frame, config: CanaryConfigSchema.parse({}), baseline: { strategy: loaded, manifest_hash: 'a'.repeat(64), frame } });
+    for (const channel of [report.candidate, report.baseline]) {
+      assert.ok(channel?.breakdown);
+      close(channel.breakdown.reduce((total, row) => total + row.contribution, 0), channel.metrics.total_return, 'canary Σ contribution', 1e-9);
+    }
+    const text = formatCanary(report);
+    assert.match(text, /by symbol: contribution to the total return; round trips, fees, time in market and mean gross exposure of candidate/);
+    for (const symbol of ['SPY', 'TLT', 'GLD']) assert.match(text, new RegExp(`^  ${symbol} +[+-]?\\d+\\.\\d\\d% +\\d+ +\\d+\\.\\d\\d +\\d+\\.\\d% +\\d\\.\\d\\d$`, 'm'));
+  });
+
+  it('the text lists a large universe by its largest contributions, both channels side by side', () => {
+    const row = (symbol: string, contribution: number) => ({ symbol, contribution, pnl: 0, round_trips: 1, fills: 2, fees: 0.5, exposure: 0.25, gross_exposure: 0.1 });
+    const rows = Array.from({ length: 14 }, (_, index) => row(`S${index}`, (index % 2 ? -1 : 1) * index / 100));
+    const lines = breakdownLines({ title: 'builtin', rows }, { title: 'quick', rows });
+    assert.equal(lines.length, 2 + TEXT_BREAKDOWN_ROWS + 1);
+    assert.match(lines[2], /^  S13 +-13\.00% +-13\.00% +1 +0\.50 +25\.0% +0\.10$/);
+    assert.equal(lines.at(-1), '  … 4 more symbols in the JSON report');
+    assert.ok(!lines.some((line) => /^  S[0-3] /.test(line)));
   });
 });
