@@ -155,7 +155,7 @@ describe('precheck fast paths equal the general paths bit for bit', () => {
       const shared = computeTargets(strategy, { frame, strategyDir: '/tmp', scratch });
       const truncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, 250), strategyDir: '/tmp', scratch });
       const freshTruncated = computeTargets(strategy, { frame: sliceFrame(frame, 0, 250), strategyDir: '/tmp' });
-      fresh.weights.forEach((column, s) => sameBits(truncated.weights[s], freshTruncated.weights[s], `${signal.type} truncated ${s}`));
+      fresh.weights.forEach((_, s) => sameBits(truncated.weights[s], freshTruncated.weights[s], `${signal.type} truncated ${s}`));
       sameBits(truncated.rebalance, freshTruncated.rebalance, `${signal.type} truncated flags`);
       // The full-length targets were overwritten by the truncated ones: recompute, then compare.
       const again = computeTargets(strategy, { frame, strategyDir: '/tmp', scratch });
