@@ -137,46 +137,52 @@ export function weightsFileTargets(file: string, sizing: Strategy['sizing'], ctx
 }
 
 /**
- * The long → wide pivot (with arquero): each entry goes to the first bar at or after its time
- * (entries past the last bar are dropped); where one symbol has several entries on one bar, the
- * last by time, then by line, wins; then one column per symbol over every bar, each carrying its
- * last given weight forward (0 before its first entry; symbols never given stay 0).
+ * The long → wide pivot: each entry goes to the first bar at or after its time (entries past the
+ * last bar are dropped); where one symbol has several entries on one bar, the last by time, then
+ * by line, wins; then one column per symbol over every bar, each carrying its last given weight
+ * forward (0 before its first entry; symbols never given stay 0).
  *
- * Expressions are strings: arquero parses function source, which the minified bundles rename.
+ * arquero pivots the long rows into one row per bar with a column per symbol, holding the rank
+ * (in time, line order) of the entry that wins there, `op.max` of the ranks; the weights are then
+ * carried forward over the bars by hand. Expressions are strings: arquero parses function source,
+ * which the minified bundles rename.
  */
 export function pivotWeights(entries: readonly WeightsEntry[], times: Float64Array, symbols: number): Float64Array[] {
   const bars = times.length;
   const weights = Array.from({ length: symbols }, () => new Float64Array(bars));
-  if (entries.length === 0 || bars === 0) return weights;
-  const aq = loadArquero();
-  const key = (symbol: number) => `s${symbol}`;
-  const wide = aq
-    .from(entries)
-    .params({ bars })
-    .derive({ bar: aq.escape((d: WeightsEntry) => firstIndexAtOrAfter(times, d.time)), key: aq.escape((d: WeightsEntry) => key(d.symbol)) })
-    .filter('(d, $) => d.bar < $.bars')
-    // Materialise the filter: arquero 7's window functions (row_number below) misnumber rows of a
-    // filtered table that has not been reified.
-    .reify()
-    .orderby('time', 'line')
-    .groupby('bar', 'key')
-    .filter('d => op.row_number() === op.count()')
-    .ungroup()
+  const sorted = [...entries].sort((a, b) => a.time - b.time || a.line - b.line);
+  // The long table: entries within the bars, in (time, line) order, each with its bar.
+  const bar: number[] = [];
+  const symbol: number[] = [];
+  const rank: number[] = [];
+  for (let index = 0; index < sorted.length; index += 1) {
+    const at = firstIndexAtOrAfter(times, sorted[index].time);
+    if (at >= bars) break;
+    bar.push(at);
+    symbol.push(sorted[index].symbol);
+    rank.push(index);
+  }
+  if (rank.length === 0) return weights;
+  const wide = loadArquero()
+    .table({ bar, symbol, rank })
     .groupby('bar')
-    .pivot('key', { weight: 'd => op.any(d.weight)' });
-  const given = wide.columnNames().filter((name: string) => name !== 'bar');
-  if (given.length === 0) return weights;
-  const dense = aq
-    .table({ bar: Int32Array.from({ length: bars }, (_, bar) => bar) })
-    .join_left(wide, 'bar')
-    .orderby('bar')
-    .derive(Object.fromEntries(given.map((name: string) => [name, `d => op.fill_down(d[${JSON.stringify(name)}], 0)`])));
-  for (let symbol = 0; symbol < symbols; symbol += 1) {
-    const name = key(symbol);
-    if (!given.includes(name)) continue;
-    const column = dense.array(name) as ArrayLike<number>;
-    const out = weights[symbol];
-    for (let bar = 0; bar < bars; bar += 1) out[bar] = column[bar];
+    .pivot('symbol', { rank: 'd => op.max(d.rank)' })
+    .orderby('bar');
+  const atBar = wide.array('bar') as ArrayLike<number>;
+  for (const name of wide.columnNames()) {
+    if (name === 'bar') continue;
+    const column = weights[Number(name)];
+    const winner = wide.array(name) as ArrayLike<number | undefined>;
+    let weight = 0;
+    let since = 0;
+    for (let row = 0; row < atBar.length; row += 1) {
+      const given = winner[row];
+      if (given === undefined || given === null) continue;
+      column.fill(weight, since, atBar[row]);
+      weight = sorted[given].weight;
+      since = atBar[row];
+    }
+    column.fill(weight, since, bars);
   }
   return weights;
 }
