@@ -18,11 +18,16 @@ import { type WorkspaceRelease, releaseIn, workspaceFor } from './workspace';
 export const REGISTRY_SCHEME = 'qraft-registry';
 
 /**
- * A document of the scheme: `qraft-registry:/show/<hash>.md`, `/diff/<a>/<b>.md`,
+ * A document of the scheme: `qraft-registry:/show/<hash>/<label>.md`, `/diff/<a>/<b>/<labels>.md`,
  * `/payload/<hash>/payload.json`, with the workspace folder's URI as the query.
  */
 function registryUri(path: string, folder: vscode.WorkspaceFolder): vscode.Uri {
   return vscode.Uri.from({ scheme: REGISTRY_SCHEME, path, query: folder.uri.toString() });
+}
+
+/** A document's last path segment (what its tab shows): a label with no path separators. */
+function fileName(label: string): string {
+  return label.replace(/[\\/]/g, '_');
 }
 
 /** The text of a registry document, read when it is opened (and again when refreshed). */
@@ -32,7 +37,7 @@ async function documentText(uri: vscode.Uri): Promise<string> {
   const { release } = workspaceFor(folder);
   const parts = uri.path.split('/').filter(Boolean);
   const hash = (text: string | undefined) => {
-    const value = (text ?? '').replace(/\.(md|json)$/, '');
+    const value = text ?? '';
     if (!isFullHash(value)) throw new InputError(vscode.l10n.t('Not a version of the pool: {0}', uri.toString()));
     return value;
   };
@@ -96,7 +101,7 @@ export function registerRegistryCommands(context: vscode.ExtensionContext, log: 
         if (!entry) return;
         const details = await entry.target.release.show(entry.hash);
         logBlock(log, 'Show', formatDetails(details));
-        await openMarkdown(registryUri(`/show/${entry.hash}.md`, entry.target.folder), false);
+        await openMarkdown(registryUri(`/show/${entry.hash}/${fileName(strategyLabel(details.manifest.strategy))}.md`, entry.target.folder), false);
       }),
     ),
     vscode.commands.registerCommand(
@@ -120,7 +125,7 @@ export function registerRegistryCommands(context: vscode.ExtensionContext, log: 
           `${strategyLabel(diff.a.strategy)} ${shortHash(picked.hash)} ↔ ${strategyLabel(diff.b.strategy)} ${shortHash(hash)}`,
           { preview: true },
         );
-        await openMarkdown(registryUri(`/diff/${picked.hash}/${hash}.md`, target.folder), true);
+        await openMarkdown(registryUri(`/diff/${picked.hash}/${hash}/${fileName(`${strategyLabel(diff.a.strategy)} ↔ ${strategyLabel(diff.b.strategy)}`)}.md`, target.folder), true);
       }),
     ),
     vscode.commands.registerCommand(

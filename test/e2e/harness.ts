@@ -67,8 +67,8 @@ export function packageExtension(): string {
 }
 
 /** Installs the VSIX into a throwaway extensions dir with code-server's own installer. */
-export function installExtension(userData: string, extensionsDir: string): void {
-  execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', userData, '--extensions-dir', extensionsDir, '--install-extension', packageExtension()], { stdio: 'pipe' });
+export function installExtension(userData: string, extensionsDir: string, vsix = packageExtension()): void {
+  execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', userData, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'pipe' });
 }
 
 function freePort(): Promise<number> {
@@ -109,11 +109,12 @@ export async function startCodeServer(options: SessionOptions & { port?: number;
     }),
   );
   installExtension(userData, extensions);
+  options.prepare?.({ userData, extensions });
   const port = options.port ?? (await freePort());
   const host = options.host ?? '127.0.0.1';
   const server: ChildProcess = spawn(
     NODE24,
-    [CODE_SERVER, '--auth', 'none', '--bind-addr', `${host}:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userData, '--extensions-dir', extensions, options.workspace],
+    [CODE_SERVER, '--auth', 'none', '--bind-addr', `${host}:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userData, '--extensions-dir', extensions, ...(options.args ?? []), options.workspace],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: true },
   );
   let serverLog = '';
@@ -155,6 +156,10 @@ export interface SessionOptions {
   /** Extra user settings. */
   settings?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** Extra code-server arguments (e.g. `--locale zh-cn`). */
+  args?: string[];
+  /** Runs after the extension is installed, before code-server starts (e.g. to install another extension). */
+  prepare?(dirs: { userData: string; extensions: string }): void;
 }
 
 /** Starts code-server with the extension on `workspace` and opens it in headless Chromium. */

@@ -117,6 +117,7 @@ describe('registry views', () => {
         metrics: [
           { channel: 'precheck.quick', metric: 'sharpe', a: 1.5, b: 1.25, delta: -0.25 },
           { channel: 'precheck.quick', metric: 'total_return', a: 0.1, b: 0.3, delta: 0.2 },
+          { channel: 'precheck.precise', metric: 'cagr', a: 0.0534598, b: 0.0761265, delta: 0.0226667 },
         ],
         reports: [{ kind: 'qraft.precheck', a: 'c'.repeat(64), b: 'd'.repeat(64) }],
       };
@@ -126,6 +127,8 @@ describe('registry views', () => {
       assert.match(text, /\| `grid` \| removed \| \{"x":\\\[1\\\]\} \| — \|/);
       assert.match(text, /\| precheck\.quick \| sharpe \| 1\.5 \| 1\.25 \| -0\.25 \|/);
       assert.match(text, /\| precheck\.quick \| total\\_return \| 0\.1 \| 0\.3 \| \+0\.2 \|/);
+      // Four significant digits, beside the payload diff.
+      assert.match(text, /\| precheck\.precise \| cagr \| 0\.05346 \| 0\.07613 \| \+0\.02267 \|/);
       assert.match(text, /Compared reports: precheck cccccccccccc → dddddddddddd/);
       const bare = diffMarkdown({ ...diff, payload: [], metrics: [], reports: [] });
       assert.match(bare, /The payloads are identical\./);

@@ -43,7 +43,8 @@ function fenced(language: string, text: string): string[] {
 
 function number(v: number): string {
   if (!Number.isFinite(v)) return String(v);
-  return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
+  // Four significant digits: the table is read beside the payload diff (the CLI prints six).
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
 }
 
 /** `show`: one version in full, as a Markdown document. */
