@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, type Session, installExtension, startSession } from './harness';
-import { answerInput, closeAllEditors, contextMenu, openFile, openQraftSidebar, pick, reportFrame, runCommand, treeRows, treeTexts, until, widenSidebar } from './workbench';
+import { answerInput, closeAllEditors, contextMenu, openFile, openQraftSidebar, pick, reportFrame, treeRows, treeTexts, until, widenSidebar } from './workbench';
 
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
 const CLI = join(REPO, 'dist', 'cli.js');
@@ -138,11 +138,15 @@ describe('the registry in a real VS Code', function () {
       const table = session.page.locator('iframe.webview.ready').filter({ visible: true }).last().contentFrame().frameLocator('#active-frame');
       await table.getByText(/Metrics \(delta = b − a\)/).first().waitFor({ timeout: 30_000 });
       await table.getByText('signal.fast').first().waitFor();
-      // The side bar out of the way, so the diff and the metric table have the width.
-      await runCommand(session.page, 'View: Toggle Primary Side Bar Visibility');
+      // The side bar out of the way (Ctrl+B in the diff editor), so the diff and the metric table have the width.
+      const sidebar = session.page.locator('.part.sidebar');
+      await session.page.locator('.monaco-diff-editor .editor.modified .view-lines').first().click();
+      await session.page.keyboard.press('Control+B');
+      await sidebar.waitFor({ state: 'hidden' });
       await session.page.waitForTimeout(500);
       await session.screenshot('registry-05-diff-with-current');
-      await runCommand(session.page, 'View: Toggle Primary Side Bar Visibility');
+      await session.page.keyboard.press('Control+B');
+      await sidebar.waitFor({ state: 'visible' });
       await closeAllEditors(session.page);
     });
 
