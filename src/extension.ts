@@ -29,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): QraftApi {
   const status = registerCurrentStatus(context);
   const refreshAll = () => {
     trees.refresh();
+    reports.refreshRelease();
     void status.refresh();
   };
   registerReleaseCommands(context, log, refreshAll);

@@ -4,10 +4,10 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './report.css';
-import { type HostToWebview, type ReportViewState, type WebviewToHost, isHostMessage } from '../../src/views/report/protocol';
+import { type HostToWebview, type ReleaseOffer, type ReleaseUpdateMessage, type RenderMessage, type ReportViewState, type WebviewToHost, isHostMessage } from '../../src/views/report/protocol';
 import { clear, el } from './dom';
 import { l10n, useBundle } from './l10n';
-import { type RenderedReport, renderReport, renderUnavailable } from './render';
+import { type RenderedReport, type ReportActions, actionBar, renderReport, renderUnavailable } from './render';
 import { registerToolkit } from './toolkit';
 
 interface VsCodeApi {
@@ -31,7 +31,29 @@ function drawCharts(): void {
   for (const chart of current?.charts ?? []) chart.draw();
 }
 
-function show(message: HostToWebview): void {
+/** The render message drawn last: a release update redraws its buttons. */
+let shown: RenderMessage | undefined;
+
+function actionsFor(release: ReleaseOffer | undefined): ReportActions {
+  return {
+    propose: () => post({ type: 'propose' }),
+    openJson: () => post({ type: 'openJson' }),
+    rerun: () => post({ type: 'rerun' }),
+    exportHtml: () => post({ type: 'exportHtml' }),
+    approve: () => post({ type: 'approve' }),
+    release,
+  };
+}
+
+/** The release step changed: only the action bar is drawn again. */
+function updateRelease(message: ReleaseUpdateMessage): void {
+  if (!shown || !current || shown.reportPath !== message.reportPath) return;
+  shown = { ...shown, release: message.release };
+  current.root.querySelector('.actions')?.replaceWith(actionBar(shown.report, actionsFor(shown.release)));
+}
+
+function show(message: Exclude<HostToWebview, ReleaseUpdateMessage>): void {
+  shown = undefined;
   for (const chart of current?.charts ?? []) chart.destroy();
   current = undefined;
   clear(app);
@@ -42,14 +64,8 @@ function show(message: HostToWebview): void {
     return;
   }
   try {
-    current = renderReport(message.report, message.reportPath, {
-      propose: () => post({ type: 'propose' }),
-      openJson: () => post({ type: 'openJson' }),
-      rerun: () => post({ type: 'rerun' }),
-      exportHtml: () => post({ type: 'exportHtml' }),
-      approve: () => post({ type: 'approve' }),
-      release: message.release,
-    });
+    current = renderReport(message.report, message.reportPath, actionsFor(message.release));
+    shown = message;
     app.append(current.root);
     drawCharts();
   } catch (err) {
@@ -60,7 +76,9 @@ function show(message: HostToWebview): void {
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  if (isHostMessage(event.data)) show(event.data);
+  if (!isHostMessage(event.data)) return;
+  if (event.data.type === 'release') updateRelease(event.data);
+  else show(event.data);
 });
 
 // VS Code swaps the theme's CSS variables (and the body class) in place: redraw the canvases.

@@ -97,7 +97,8 @@ function dataFacts(report: AnyReport): [string, Child[]][] {
   ];
 }
 
-function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
+/** The buttons (and the release status line): also redrawn alone when the host's release step changes. */
+export function actionBar(report: AnyReport, actions: ReportActions): HTMLElement {
   const bar = el('div', { className: 'actions' });
   const button = (label: string, appearance: 'primary' | 'secondary', handler: () => void, title: string) => {
     const element = custom('vscode-button', { text: label, title, attrs: { appearance } });

@@ -12,6 +12,7 @@ import { rejectCandidate, versionDetails } from '../../src/core/release/registry
 import type { ViewNode } from '../../src/views/models/nodes';
 import { POOL_CONTEXT, escapeMarkdown, poolNodes } from '../../src/views/models/pool';
 import { diffMarkdown, diffTargets, releaseStep, versionMarkdown } from '../../src/views/models/registry';
+import { isHostMessage, isReleaseOffer, isWebviewMessage } from '../../src/views/report/protocol';
 import { cleanupTempDirs, strategyPayload, tempDir } from '../support/fixtures';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -160,6 +161,18 @@ describe('registry views', () => {
       assert.deepEqual(releaseStep(precheck(true, strategyOf(approved)), listing, approved), { step: 'published', hash: approved, current: true });
       assert.deepEqual(releaseStep(precheck(true, strategyOf(approved)), listing, undefined), { step: 'published', hash: approved, current: false });
       assert.deepEqual(releaseStep(canary('pass', strategyOf(rejected)), listing, approved), { step: 'rejected', hash: rejected });
+    });
+
+    it('the protocol: Approve carries no data; the host\'s offer and its update are checked before the page draws them', () => {
+      assert.equal(isWebviewMessage({ type: 'approve' }), true);
+      assert.equal(isWebviewMessage({ type: 'approve', hash: 'a'.repeat(64) }), false, 'the host picks the candidate, never the page');
+      const offer = { step: 'approve', hash: 'abc', label: 'Approve and Publish…', title: 't', status: 's' };
+      assert.equal(isReleaseOffer(offer), true);
+      assert.equal(isReleaseOffer({ ...offer, step: 'publish-everything' }), false);
+      assert.equal(isReleaseOffer({ ...offer, label: 42 }), false);
+      assert.equal(isHostMessage({ type: 'release', reportPath: '/r.json', release: offer }), true);
+      assert.equal(isHostMessage({ type: 'release', reportPath: '/r.json', release: { step: 'approve', label: ['x'] } }), false);
+      assert.equal(isHostMessage({ type: 'release', reportPath: '/r.json' }), false);
     });
 
     it('nothing for a failed precheck or canary, even when its strategy waits in the pool', () => {

@@ -22,6 +22,8 @@ export interface ShownReport {
 export interface ReportPanelsApi {
   /** Opens a report panel, or reveals and updates the one showing this kind for this strategy. */
   show(saved: ShownReport): void;
+  /** The pool or deploy dir changed: each open report's release step (Approve and Publish…) is asked again. */
+  refreshRelease(): void;
 }
 
 function keyOf(content: Content): string | undefined {
@@ -87,6 +89,21 @@ class ReportPanel {
     });
   }
 
+  /** The release step the page was last sent (JSON), so an unchanged one is not sent again. */
+  private sentOffer = '';
+
+  /** Asks the pool for the page's release step again and, when it changed, sends it (the page redraws its buttons only). */
+  refreshRelease(): void {
+    const content = this.content;
+    if (this.disposed || content.kind !== 'report') return;
+    void releaseOffer(content.report, this.log).then((offer) => {
+      if (this.disposed || this.content !== content || !offer || JSON.stringify(offer) === this.sentOffer) return;
+      this.sentOffer = JSON.stringify(offer);
+      const message: HostToWebview = { type: 'release', reportPath: content.path, release: offer };
+      this.panel.webview.postMessage(message).then(undefined, (err: unknown) => this.log.warn(`Report view: could not send the release step: ${String(err)}`));
+    });
+  }
+
   private post(): void {
     if (this.disposed) return;
     const content = this.content;
@@ -94,6 +111,7 @@ class ReportPanel {
     const release = content.kind === 'report' ? releaseOffer(content.report, this.log) : Promise.resolve(undefined);
     void release.then((offer) => {
       if (this.disposed || this.content !== content) return;
+      this.sentOffer = JSON.stringify(offer ?? null);
       const message: HostToWebview =
         content.kind === 'report'
           ? { type: 'render', report: content.report, reportPath: content.path, ...(offer ? { release: offer } : {}) }
@@ -153,11 +171,11 @@ class ReportPanel {
           return;
         }
         // Once proposed, the page offers Approve and Publish…
-        this.run('qraft.propose', strategy).then(() => this.post());
+        this.run('qraft.propose', strategy).then(() => this.refreshRelease());
         return;
       case 'approve':
         approveFromReport(report, this.log).then(
-          () => this.post(),
+          () => this.refreshRelease(),
           (err: unknown) => this.log.error(`Report view: Approve and Publish failed: ${err instanceof Error ? err.message : String(err)}`),
         );
         return;
@@ -214,6 +232,10 @@ export class ReportPanels implements ReportPanelsApi, vscode.Disposable {
     this.adopt(panel, content);
   }
 
+  refreshRelease(): void {
+    for (const panel of this.panels) panel.refreshRelease();
+  }
+
   dispose(): void {
     for (const panel of [...this.panels]) panel.dispose();
     this.panels.clear();
@@ -248,5 +270,5 @@ export function registerReportPanels(context: vscode.ExtensionContext, log: vsco
   const panels = new ReportPanels(context, log);
   context.subscriptions.push(panels);
   registerReportSerializer(context, log, panels);
-  return { show: (saved) => panels.show(saved) };
+  return { show: (saved) => panels.show(saved), refreshRelease: () => panels.refreshRelease() };
 }

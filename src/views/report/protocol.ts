@@ -64,7 +64,17 @@ export interface UnavailableMessage {
   message: string;
 }
 
-export type HostToWebview = RenderMessage | UnavailableMessage;
+/**
+ * Host → webview: the release step of the shown report changed (the pool or the deploy dir changed,
+ * here or elsewhere): the page redraws its buttons only, keeping its scroll position and charts.
+ */
+export interface ReleaseUpdateMessage {
+  type: 'release';
+  reportPath: string;
+  release: ReleaseOffer;
+}
+
+export type HostToWebview = RenderMessage | UnavailableMessage | ReleaseUpdateMessage;
 
 /**
  * Webview → host. None carries data: the host acts on the report it holds, never on input.
@@ -108,6 +118,7 @@ export function isHostMessage(value: unknown): value is HostToWebview {
     const report = value.report;
     return isPlainObject(report) && (report.kind === 'qraft.precheck' || report.kind === 'qraft.canary');
   }
+  if (value.type === 'release') return isReleaseOffer(value.release);
   return value.type === 'unavailable' && typeof value.message === 'string';
 }
 
