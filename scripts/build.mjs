@@ -99,6 +99,20 @@ const execaApart = {
   },
 };
 
+/**
+ * pg (node-postgres, the PostgreSQL store's client, with pg-protocol, pg-pool, pgpass … ≈ see
+ * README) is imported only when a `postgresql://` store is opened (`await import('pg')` in
+ * src/core/release/store/postgres/): bundled on its own into dist/pg.js, which that import loads on
+ * first use, so dist/extension.js does not carry it. Its optional native binding (pg-native) is
+ * never used.
+ */
+const pgApart = {
+  name: 'pg-apart',
+  setup(b) {
+    b.onResolve({ filter: /^pg$/ }, (args) => (args.kind === 'dynamic-import' ? { path: './pg.js', external: true } : undefined));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -121,8 +135,10 @@ const common = {
 };
 
 const entries = [
-  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [...common.plugins, arqueroApart, execaApart, zodJsonSchemaOut] },
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [...common.plugins, arqueroApart, execaApart] },
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [...common.plugins, arqueroApart, execaApart, pgApart, zodJsonSchemaOut] },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [...common.plugins, arqueroApart, execaApart, pgApart] },
+  // pg alone, imported by the two bundles above when a PostgreSQL store is first opened.
+  { stdin: { contents: "module.exports = require('pg');", resolveDir: ROOT, sourcefile: 'pg.js', loader: 'js' }, outfile: 'dist/pg.js', external: ['vscode', 'pg-native'] },
   // execa alone, imported by the two bundles above when Python is first started.
   { stdin: { contents: "export * from 'execa';", resolveDir: ROOT, sourcefile: 'execa.js', loader: 'js' }, outfile: 'dist/execa.js' },
   // arquero alone, required by the two bundles above the first time a table is built.

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePostgres } from './setup-postgres.mjs';
 import { ensureSshKeygen } from './setup-ssh.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +17,8 @@ const stamp = join(venv, '.qraft-requirements');
 
 // Not Python, but the same moment: the set-up also provides ssh-keygen for signed releases.
 ensureSshKeygen();
+// And the PostgreSQL server the PostgreSQL store's tests run (scripts/setup-postgres.mjs).
+ensurePostgres();
 if (process.env.QRAFT_SKIP_PYTHON) process.exit(0);
 const base = process.env.QRAFT_BASE_PYTHON || 'python3';
 const wanted = readFileSync(requirements, 'utf8') + readFileSync(join(root, 'python', 'requirements.txt'), 'utf8');
