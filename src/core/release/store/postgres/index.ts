@@ -1,10 +1,56 @@
 /**
- * STUB (owned by the PostgreSQL helper, who replaces this file): the PostgreSQL back end's factory.
- * `pg` is required lazily from here only, never imported by anything outside store/postgres/**.
+ * The PostgreSQL back end's factory. node-postgres (`pg`) is loaded here, on first use, and only
+ * here: the build bundles it apart (dist/pg.js), so the extension's bundle does not carry it and a
+ * workspace on the file store never loads it.
  */
-import { InputError } from '../../../shared/errors';
-import type { ReleaseStore, StoreOptions } from '../types';
+import type { ClientConfig, PoolConfig } from 'pg';
+import type { OpenPostgresStore, ReleaseStore } from '../types';
+import { parseTarget } from './connection';
+import { type PgModule, PostgresReleaseStore, type PostgresStoreOptions } from './store';
 
-export function openPostgresStore(_url: string, _options: StoreOptions & { password?: string } = {}): Promise<ReleaseStore> {
-  return Promise.reject(new InputError('PostgreSQL store not available yet.'));
+export { isPostgresUrl, redactUrl } from './connection';
+export { SCHEMA_VERSION } from './schema';
+export { PostgresReleaseStore } from './store';
+
+let loaded: PgModule | undefined;
+
+/** node-postgres, loaded once. */
+export async function loadPg(): Promise<PgModule> {
+  if (!loaded) {
+    const module = (await import('pg')) as PgModule & { default?: PgModule };
+    // The bundle's chunk is CommonJS: its exports may arrive as `default`.
+    loaded = module.Pool ? module : (module.default as PgModule);
+  }
+  return loaded;
+}
+
+/**
+ * Connects to the store at `url` (libpq's URL; PGHOST, PGUSER, PGPASSWORD, PGDATABASE and
+ * ~/.pgpass supply what it leaves out; `password` is the editor's stored one), checks the schema
+ * version, and resolves to a ready store. Rejects with one sentence (an InputError, exit 2) for a
+ * bad URL, an unreachable server, bad credentials, or a missing or other schema version.
+ */
+export const openPostgresStore: OpenPostgresStore = async (url, options = {}) => openPostgres(url, options);
+
+async function openPostgres(url: string, options: PostgresStoreOptions): Promise<ReleaseStore> {
+  const target = parseTarget(url);
+  const pg = await loadPg();
+  const clientConfig: ClientConfig = {
+    connectionString: target.url,
+    ...(options.password ? { password: options.password } : {}),
+    application_name: 'qraft',
+    connectionTimeoutMillis: 15_000,
+  };
+  const poolConfig: PoolConfig = { ...clientConfig, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true };
+  const pool = new pg.Pool(poolConfig);
+  // An idle connection dropped by the server (a restart) is not an error of anything in progress.
+  pool.on('error', () => undefined);
+  const store = new PostgresReleaseStore(pg, pool, target, clientConfig, options);
+  try {
+    await store.open();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw store.mapped(err);
+  }
+  return store;
 }
