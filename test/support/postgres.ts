@@ -10,7 +10,8 @@
 //
 // Roles: `postgres` (superuser, the harness's own), `qraft` (owns each test database: the writer),
 // `qraft_reader` (SELECT only, through default privileges: the read-only role of the README) and
-// `qraft_pw` (password `qraft-secret`, the one role that must authenticate: bad-credential tests).
+// `qraft_pw` (password `qraft-secret`, the one role that must authenticate: bad-credential tests;
+// it may read, like `qraft_reader`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -156,8 +157,8 @@ export class PgCluster {
     });
     await this.admin(async (client) => {
       await client.query(`GRANT CONNECT ON DATABASE ${name} TO ${READER}, ${PASSWORD_ROLE}`);
-      await client.query(`GRANT USAGE ON SCHEMA public TO ${READER}`);
-      await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${WRITER} IN SCHEMA public GRANT SELECT ON TABLES TO ${READER}`);
+      await client.query(`GRANT USAGE ON SCHEMA public TO ${READER}, ${PASSWORD_ROLE}`);
+      await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${WRITER} IN SCHEMA public GRANT SELECT ON TABLES TO ${READER}, ${PASSWORD_ROLE}`);
     }, name);
     return { name, url: this.url(name, WRITER), readerUrl: this.url(name, READER) };
   }

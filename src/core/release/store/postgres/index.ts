@@ -14,6 +14,17 @@ export { PostgresReleaseStore } from './store';
 
 let loaded: PgModule | undefined;
 
+/**
+ * The URL with the editor's password as a `password` parameter: node-postgres lets the URL's own
+ * (absent, so empty) password win over a `password` option. Kept in memory only; every message
+ * shows the URL without it.
+ */
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const separator = url.includes('?') ? '&' : '?';
+  return `${url}${separator}password=${encodeURIComponent(password)}`;
+}
+
 /** node-postgres, loaded once. */
 export async function loadPg(): Promise<PgModule> {
   if (!loaded) {
@@ -36,8 +47,7 @@ async function openPostgres(url: string, options: PostgresStoreOptions): Promise
   const target = parseTarget(url);
   const pg = await loadPg();
   const clientConfig: ClientConfig = {
-    connectionString: target.url,
-    ...(options.password ? { password: options.password } : {}),
+    connectionString: withPassword(target.url, options.password),
     application_name: 'qraft',
     connectionTimeoutMillis: 15_000,
   };

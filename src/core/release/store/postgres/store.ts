@@ -44,6 +44,16 @@ type Queryable = Pick<PoolClient, 'query'>;
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 60;
 
+/** The proposed_at a candidate manifest's bytes say (empty when they do not parse: the reader reports that). */
+function proposedAt(manifest: Buffer): string {
+  try {
+    const value = (JSON.parse(manifest.toString('utf8')) as { proposed_at?: unknown }).proposed_at;
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A HISTORY entry as HISTORY.json holds it (schema key order, two-space indent), without the array's indent. */
@@ -59,6 +69,37 @@ async function failpointBeforeCommit(): Promise<void> {
   if (process.env.QRAFT_FAILPOINT !== 'postgres:before-commit') return;
   process.stderr.write('qraft: failpoint postgres:before-commit reached\n');
   await new Promise<void>(() => setInterval(() => undefined, 60_000));
+}
+
+/** One evidence report as stored: its bytes, and its signature's. */
+export interface RawEvidence {
+  report_hash: string;
+  kind: string;
+  report: Buffer;
+  signature?: Buffer;
+}
+
+/** A candidate's documents as stored, byte for byte. */
+export interface RawCandidate {
+  manifest_hash: string;
+  /** For ordering in the database (the manifest's own proposed_at; empty: read from the manifest). */
+  proposed_at: string;
+  manifest: Buffer;
+  payload: Buffer;
+  metadata: Buffer;
+  lineage?: Buffer;
+  stable?: Buffer;
+  rejection?: Buffer;
+  evidence: RawEvidence[];
+}
+
+/** A whole store's bytes: what export writes as files and migrate imports. */
+export interface RawStore {
+  candidates: RawCandidate[];
+  /** Each entry's JSON text as stored (HISTORY.json's form, without the array's indent), oldest first. */
+  history: string[];
+  /** CURRENT's record as stored (prettyJson), or undefined when nothing is live. */
+  current: string | undefined;
 }
 
 export interface PostgresStoreOptions extends StoreOptions {
@@ -523,6 +564,89 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
         [entry.seq, prettyJson(current)],
       );
       return { entry, current, head: entry.hash };
+    });
+  }
+
+  // ---- transfer (store/transfer.ts): the stored bytes as they are ----
+
+  /** Every stored document as its bytes, and the chain's entries as stored, as of one snapshot (SELECT only). */
+  async exportRaw(): Promise<RawStore> {
+    if (!(await this.present())) return { candidates: [], history: [], current: undefined };
+    return this.readTransaction(async (client) => {
+      const rows = await this.query<CandidateRow>(client, `${CANDIDATE_SELECT} ORDER BY c.manifest_hash`);
+      const evidence = await this.query<EvidenceRow>(client, `${EVIDENCE_SELECT} ORDER BY e.manifest_hash, e.report_hash`);
+      const { rows: history, current } = await this.deployRows(client);
+      const byCandidate = new Map<string, RawEvidence[]>();
+      for (const row of evidence) {
+        const key = row.manifest_hash.trim();
+        if (!row.report) continue;
+        const list = byCandidate.get(key) ?? [];
+        list.push({ report_hash: row.report_hash.trim(), kind: row.kind, report: row.report, ...(row.signature ? { signature: row.signature } : {}) });
+        byCandidate.set(key, list);
+      }
+      const candidates: RawCandidate[] = [];
+      for (const row of rows) {
+        const hash = row.manifest_hash.trim();
+        if (!row.manifest || !row.payload || !row.metadata) continue;
+        candidates.push({
+          manifest_hash: hash,
+          proposed_at: '',
+          manifest: row.manifest,
+          payload: row.payload,
+          metadata: row.metadata,
+          ...(row.lineage ? { lineage: row.lineage } : {}),
+          ...(row.stable ? { stable: row.stable } : {}),
+          ...(row.rejection ? { rejection: row.rejection } : {}),
+          evidence: byCandidate.get(hash) ?? [],
+        });
+      }
+      return { candidates, history: history.map((row) => row.entry), current };
+    });
+  }
+
+  /**
+   * Imports a whole store's bytes (store/transfer.ts reads them from a file store) in one
+   * transaction: candidates and their documents added (what is there already stays), then the
+   * chain and CURRENT, only into a store whose history is empty (refused otherwise).
+   */
+  async importRaw(raw: RawStore): Promise<{ candidates: number; entries: number }> {
+    const blob = PostgresReleaseStore.insertBlob;
+    return this.write(() => `import ${raw.history.length}`, true, async (client) => {
+      const existing = (await client.query<{ count: string }>(`SELECT count(*) AS count FROM qraft_history`)).rows[0].count;
+      if (Number(existing) > 0 && raw.history.length > 0) {
+        throw new RefusedError('integrity', `${this.location} already holds a history of ${existing} entries; a file store is imported only into a store without one.`);
+      }
+      for (const candidate of raw.candidates) {
+        const manifest = await blob(client, candidate.manifest);
+        const payload = await blob(client, candidate.payload);
+        const metadata = await blob(client, candidate.metadata);
+        await client.query(
+          `INSERT INTO qraft_candidates (manifest_hash, manifest_sha, payload_sha, metadata_sha, proposed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (manifest_hash) DO NOTHING`,
+          [candidate.manifest_hash, manifest, payload, metadata, candidate.proposed_at || proposedAt(candidate.manifest)],
+        );
+        if (candidate.lineage) await client.query(`INSERT INTO qraft_lineage VALUES ($1, $2) ON CONFLICT DO NOTHING`, [candidate.manifest_hash, await blob(client, candidate.lineage)]);
+        if (candidate.stable) await client.query(`INSERT INTO qraft_stable VALUES ($1, $2) ON CONFLICT DO NOTHING`, [candidate.manifest_hash, await blob(client, candidate.stable)]);
+        if (candidate.rejection) await client.query(`INSERT INTO qraft_rejections VALUES ($1, $2) ON CONFLICT DO NOTHING`, [candidate.manifest_hash, await blob(client, candidate.rejection)]);
+        for (const evidence of candidate.evidence) {
+          const report = await blob(client, evidence.report);
+          const signature = evidence.signature ? await blob(client, evidence.signature) : null;
+          await client.query(
+            `INSERT INTO qraft_evidence (manifest_hash, report_hash, kind, report_sha, signature_sha) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (manifest_hash, report_hash) DO NOTHING`,
+            [candidate.manifest_hash, evidence.report_hash, evidence.kind, report, signature],
+          );
+        }
+      }
+      let seq = 0;
+      for (const text of raw.history) {
+        seq += 1;
+        const entry = validate(HistoryEntrySchema, parseJsonText(text, `HISTORY entry ${seq}`), `HISTORY entry ${seq}`);
+        await client.query(`INSERT INTO qraft_history (seq, hash, entry) VALUES ($1, $2, $3)`, [entry.seq, entry.hash, text]);
+      }
+      if (raw.current !== undefined && seq > 0) {
+        const current = this.parseCurrent(raw.current);
+        await client.query(`INSERT INTO qraft_current (id, seq, record) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, record = EXCLUDED.record`, [current?.seq ?? seq, raw.current]);
+      }
+      return { candidates: raw.candidates.length, entries: raw.history.length };
     });
   }
 
