@@ -63,12 +63,19 @@ export function storedEntryText(entry: HistoryEntry): string {
 
 /**
  * Test hook (the crash tests): with QRAFT_FAILPOINT=postgres:before-commit a write stops right
- * before its COMMIT, says so on stderr and waits to be killed (or for its server to be).
+ * before its COMMIT, says so on stderr, and goes on (to its COMMIT) when sent SIGUSR2, so a test
+ * can kill the server while the transaction is open and see what the writer then reports.
  */
 async function failpointBeforeCommit(): Promise<void> {
   if (process.env.QRAFT_FAILPOINT !== 'postgres:before-commit') return;
-  process.stderr.write('qraft: failpoint postgres:before-commit reached\n');
-  await new Promise<void>(() => setInterval(() => undefined, 60_000));
+  await new Promise<void>((resolve) => {
+    const keepAlive = setInterval(() => undefined, 60_000);
+    process.once('SIGUSR2', () => {
+      clearInterval(keepAlive);
+      resolve();
+    });
+    process.stderr.write('qraft: failpoint postgres:before-commit reached\n');
+  });
 }
 
 /** One evidence report as stored: its bytes, and its signature's. */
@@ -249,6 +256,12 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
       throw this.mapped(err);
     }
     let broken: Error | undefined;
+    // A connection lost while checked out and between statements is reported by the next
+    // statement; without a listener, node-postgres would throw its 'error' event at the process.
+    const lost = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', lost);
     try {
       return await work(client);
     } catch (err) {
@@ -256,6 +269,7 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
       if (connectionError(err, this.target) || !isQraftError(err)) broken = err instanceof Error ? err : new Error(String(err));
       throw this.mapped(err);
     } finally {
+      client.removeListener('error', lost);
       client.release(broken);
     }
   }
