@@ -81,11 +81,11 @@ export function extendHistory(deployDir: string, total: number): void {
 /** A service over a fresh pool and deploy dir whose HISTORY has `entries` entries. */
 export async function releaseWithHistory(entries: number, root = temp('qraft-bench-release-')): Promise<ReleaseService> {
   const service = new ReleaseService({ poolRoot: join(root, 'pool'), deployDir: join(root, 'deploy') });
-  const a = service.propose(payload('1.0.0'), { proposed_by: 'alice' });
-  const b = service.propose(payload('1.1.0'), { proposed_by: 'alice' });
+  const a = await service.propose(payload('1.0.0'), { proposed_by: 'alice' });
+  const b = await service.propose(payload('1.1.0'), { proposed_by: 'alice' });
   await service.approveAndPublish({ hash: a.manifest_hash, approver: 'bob' });
   await service.approveAndPublish({ hash: b.manifest_hash, approver: 'bob' });
-  if (entries > 2) extendHistory(service.deploy.dir, entries);
+  if (entries > 2) extendHistory(join(root, 'deploy'), entries);
   return service;
 }
 
@@ -120,8 +120,8 @@ export async function growthAt(entries: number, runs = 5): Promise<GrowthRow> {
   const publish = await minMs(
     runs,
     () => service.approveAndPublish({ hash: next, approver: 'bob' }),
-    () => {
-      next = service.propose(payload(`9.0.${version++}`), { proposed_by: 'alice' }).manifest_hash;
+    async () => {
+      next = (await service.propose(payload(`9.0.${version++}`), { proposed_by: 'alice' })).manifest_hash;
     },
   );
   // Measure rollback: publish a fresh one first (untimed), then time the rollback.
@@ -129,7 +129,7 @@ export async function growthAt(entries: number, runs = 5): Promise<GrowthRow> {
     runs,
     () => service.rollback({ actor: 'carol' }),
     async () => {
-      const hash = service.propose(payload(`9.1.${version++}`), { proposed_by: 'alice' }).manifest_hash;
+      const hash = (await service.propose(payload(`9.1.${version++}`), { proposed_by: 'alice' })).manifest_hash;
       await service.approveAndPublish({ hash, approver: 'bob' });
     },
   );
@@ -164,9 +164,9 @@ export async function cliPublishAt(entries: number, runs = 5): Promise<number> {
   return minMs(
     runs,
     () => cli(['deploy', 'approve-and-publish', '--hash', next, '--approver', 'bob'], ws),
-    () => {
+    async () => {
       const service = new ReleaseService({ poolRoot: join(ws, 'artifacts', 'pool'), deployDir: join(ws, 'artifacts', 'deploy') });
-      next = service.propose(payload(`9.2.${version++}`), { proposed_by: 'alice' }).manifest_hash;
+      next = (await service.propose(payload(`9.2.${version++}`), { proposed_by: 'alice' })).manifest_hash;
     },
   );
 }

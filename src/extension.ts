@@ -18,7 +18,7 @@ function loadViews(): typeof Views {
 
 /** Wires the views and commands to the core; all behaviour lives in src/core and src/views. */
 export function activate(context: vscode.ExtensionContext): QraftApi {
-  const { useTranslator, createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerRegistryCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts } = loadViews();
+  const { useTranslator, createLog, PythonInterpreters, registerReportPanels, registerTrees, registerCurrentStatus, registerReleaseCommands, registerPoolCommands, registerRegistryCommands, registerStrategyCommands, registerStrategyCodeLenses, watchArtifacts, registerStorePassword, resetStores } = loadViews();
   // The view models word their rows through vscode.l10n (English, or the bundle of VS Code's display language).
   useTranslator(vscode.l10n.t);
   const log = createLog(context);
@@ -37,7 +37,12 @@ export function activate(context: vscode.ExtensionContext): QraftApi {
   registerRegistryCommands(context, log, refreshAll);
   registerStrategyCommands(context, { log, interpreters, reports });
   registerStrategyCodeLenses(context);
-  watchArtifacts(context, refreshAll);
+  const watching = watchArtifacts(context, refreshAll);
+  // A new store password: reconnect (close the database stores; the next read opens them again).
+  const reconnect = () => void resetStores().finally(() => watching.rebuild());
+  // Once the stored passwords are read: reconnect with them.
+  void registerStorePassword(context, log, reconnect).then(reconnect, reconnect);
+  context.subscriptions.push({ dispose: () => void resetStores() });
   context.subscriptions.push(vscode.commands.registerCommand('qraft.refresh', refreshAll));
   log.info(`Qraft Release ${context.extension.packageJSON.version as string} activated.`);
   return { deploymentNodes: () => trees.deployment.roots(), poolNodes: () => trees.pool.roots() };

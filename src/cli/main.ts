@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { defaultPython } from '../core/backtest/engines/python';
-import { openWorkspace } from '../core/release/workspace';
+import { type QraftWorkspace, openWorkspace } from '../core/release/workspace';
 import { InputError, InternalError, RefusedError, isQraftError } from '../core/shared/errors';
 import { OPTION_TYPES, type Format, joinDashValues, optional, parseFormat, parseSetOptions } from './options';
 import { SUBCOMMANDS, helpText, subcommandHelp } from './subcommands';
@@ -48,9 +48,13 @@ export async function main(argv: string[]): Promise<number> {
         throw new InputError(`--${key} is not an option of qraft deploy ${name}.`);
       }
     }
+    const storeFlag = optional(values, 'store');
+    let opened: QraftWorkspace | undefined;
     const workspace = () =>
-      openWorkspace({
+      (opened ??= openWorkspace({
         root: process.cwd(),
+        store: storeFlag ?? process.env.QRAFT_STORE,
+        storeOrigin: storeFlag !== undefined ? '--store' : '$QRAFT_STORE',
         poolRoot: optional(values, 'pool-root'),
         deployDir: optional(values, 'deploy-dir'),
         reportsDir: optional(values, 'reports-dir'),
@@ -58,8 +62,14 @@ export async function main(argv: string[]): Promise<number> {
         overrides: parseSetOptions(values.set),
         overridesLabel: '--set',
         python: optional(values, 'python') ?? defaultPython(process.cwd()),
-      });
-    const outcome = await subcommand.run(values, workspace, format, extra);
+      }));
+    let outcome;
+    try {
+      outcome = await subcommand.run(values, workspace, format, extra);
+    } finally {
+      // A database store holds connections that would keep the process alive.
+      await opened?.release.close().catch(() => undefined);
+    }
     process.stdout.write((format === 'json' ? JSON.stringify(outcome.json, null, 2) : outcome.text) + '\n');
     if (outcome.error) process.stderr.write(`qraft: ${outcome.error}\n`);
     return outcome.exitCode ?? 0;

@@ -16,6 +16,7 @@ export const OPTION_TYPES = {
   metadata: { type: 'string' },
   'pool-root': { type: 'string' },
   'deploy-dir': { type: 'string' },
+  store: { type: 'string' },
   hash: { type: 'string' },
   to: { type: 'string' },
   approver: { type: 'string' },

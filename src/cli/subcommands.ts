@@ -35,7 +35,7 @@ export interface Subcommand {
 }
 
 
-const STORE_OPTIONS = ['pool-root', 'deploy-dir', 'reports-dir', 'config', 'set'];
+const STORE_OPTIONS = ['store', 'pool-root', 'deploy-dir', 'reports-dir', 'config', 'set'];
 const DATA_OPTIONS = ['strategy', 'prices', 'symbol', 'start', 'end'];
 
 
@@ -69,7 +69,7 @@ function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand
 function stageForPropose(ws: QraftWorkspace, options: Options): { payload: string; metadata: string } {
   const strategyPath = required(options, 'strategy', 'precheck');
   const { document } = loadStrategy(strategyPath);
-  return ws.release.pool.stage(document, defaultActor(), gitLineage(strategyPath));
+  return ws.release.stage(document, defaultActor(), gitLineage(strategyPath));
 }
 
 function stagedText(staged: { payload: string; metadata: string }): string {
@@ -119,10 +119,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: 'propose [--payload strategy.json] [--metadata metadata.json]',
     summary: 'Put a strategy into the pool as a content-addressed candidate, with the newest precheck and canary of that payload as its evidence (default paths: what precheck staged in the pool).',
     options: ['payload', 'metadata', ...STORE_OPTIONS],
-    run(options, workspace) {
+    async run(options, workspace) {
       const { release } = workspace();
-      const staged = release.pool.stagedFiles();
-      const result = release.proposeFiles(optional(options, 'payload') ?? staged.payload, optional(options, 'metadata') ?? staged.metadata);
+      const staged = release.stagedFiles();
+      const result = await release.proposeFiles(optional(options, 'payload') ?? staged.payload, optional(options, 'metadata') ?? staged.metadata);
       return { json: result, text: formatProposal(result) };
     },
   },
@@ -186,7 +186,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     options: STORE_OPTIONS,
     async run(_options, workspace) {
       const { release } = workspace();
-      const listing = release.listPool();
+      const listing = await release.listPool();
       const current = (await release.current())?.manifest_hash;
       const waiting = listing.candidates.filter((listed) => !listed.stable);
       const stable = listing.candidates.filter((listed) => listed.stable);
@@ -208,8 +208,8 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'Compare two versions: the payload fields that changed, and the metrics of their newest precheck (and canary, when both have one) with b − a.',
     options: STORE_OPTIONS,
     args: ['HASH', 'HASH'],
-    run(_options, workspace, _format, [a, b]) {
-      const diff = workspace().release.diff(a, b);
+    async run(_options, workspace, _format, [a, b]) {
+      const diff = await workspace().release.diff(a, b);
       return { json: diff, text: formatDiff(diff) };
     },
   },
@@ -256,6 +256,7 @@ export function helpText(): string {
   lines.push(
     '',
     'Common options:',
+    '  --store URL          a shared PostgreSQL store, postgresql://HOST/DATABASE (default $QRAFT_STORE, else the folders below)',
     `  --pool-root DIR      strategy pool (default ${DEFAULT_POOL_ROOT})`,
     `  --deploy-dir DIR     CURRENT.json and HISTORY.json (default ${DEFAULT_DEPLOY_DIR})`,
     `  --reports-dir DIR    precheck and canary reports (default ${DEFAULT_REPORTS_DIR})`,

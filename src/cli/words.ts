@@ -49,6 +49,7 @@ export const OPTION_HELP: Record<string, string> = {
   'dry-run': '--dry-run            run every check and print what would be written, writing nothing',
   order: '--order newest|oldest  entry order (default newest first)',
   'expect-head': '--expect-head HASH   fail unless HISTORY still ends with this entry',
+  store: '--store URL          a shared PostgreSQL store, postgresql://HOST/DATABASE (default $QRAFT_STORE, else the file store)',
   'pool-root': '--pool-root DIR      strategy pool (default artifacts/pool)',
   'deploy-dir': '--deploy-dir DIR     CURRENT.json and HISTORY.json (default artifacts/deploy)',
   'reports-dir': '--reports-dir DIR    precheck and canary reports (default artifacts/reports)',

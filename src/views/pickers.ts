@@ -53,7 +53,7 @@ export async function askNote(prompt: string, required = false): Promise<string>
 
 /** A candidate not yet published as stable (stable ones are offered too, marked). */
 export async function pickCandidate(release: ReleaseService): Promise<string> {
-  const { candidates } = release.listPool();
+  const { candidates } = await release.listPool();
   if (candidates.length === 0) throw new InputError(vscode.l10n.t('The strategy pool is empty: propose a strategy first.'));
   const items = [...candidates]
     .sort((a, b) => b.manifest.proposed_at.localeCompare(a.manifest.proposed_at))
@@ -72,7 +72,7 @@ export async function pickCandidate(release: ReleaseService): Promise<string> {
 /** Where to roll back to: the previous version, or any version lower on the release stack. */
 export async function pickRollbackTarget(release: ReleaseService): Promise<string | undefined> {
   await release.rollbackTarget(); // refuses, as the rollback itself would, when there is no earlier version
-  const { stack } = await release.deploy.read();
+  const { stack } = await release.store.readDeploy();
   const below = stack.slice(0, -1).reverse();
   const items = below.map((item, index) => ({
     label: strategyLabel(item.strategy),

@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
+import type { ReleaseService } from '../core/release/service';
+import { fileStoreOf } from '../core/release/store/file';
 import { InputError } from '../core/shared/errors';
+import { prettyJson } from '../core/shared/json';
 import { shortHash, strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
 import { commandTarget } from './models/nodes';
@@ -11,7 +14,22 @@ async function pickEntry(argument: unknown): Promise<{ target: WorkspaceRelease;
   const given = commandTarget(argument);
   const target = await releaseIn(given.folder);
   if (!target) return undefined;
-  return { target, hash: target.release.pool.resolve(given.hash ?? (await pickCandidate(target.release))) };
+  return { target, hash: await target.release.store.resolve(given.hash ?? (await pickCandidate(target.release))) };
+}
+
+/**
+ * A pool entry's payload or manifest (the stable one when approved) as a document: its file in the
+ * file store, else a read-only copy (an untitled JSON document) of what the database store holds.
+ */
+export async function poolDocument(release: ReleaseService, hash: string, part: 'payload' | 'manifest'): Promise<vscode.Uri> {
+  const files = fileStoreOf(release.store);
+  const candidate = await release.store.candidate(hash);
+  if (files) {
+    const path = part === 'payload' ? files.pool.candidateFiles(hash).payload : candidate.stable ? files.pool.stableFiles(hash).manifest : files.pool.candidateFiles(hash).manifest;
+    return vscode.Uri.file(path);
+  }
+  const value = part === 'payload' ? candidate.payload : (candidate.stable ?? candidate.manifest);
+  return (await vscode.workspace.openTextDocument({ language: 'json', content: prettyJson(value) })).uri;
 }
 
 /** Open a pool entry's manifest, and compare a candidate's strategy with CURRENT's in a diff. */
@@ -22,9 +40,7 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
       guarded(log, vscode.l10n.t('Open Manifest'), async (argument?: unknown) => {
         const entry = await pickEntry(argument);
         if (!entry) return;
-        const { pool } = entry.target.release;
-        const path = pool.candidate(entry.hash).stable ? pool.stableFiles(entry.hash).manifest : pool.candidateFiles(entry.hash).manifest;
-        await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: true });
+        await vscode.window.showTextDocument(await poolDocument(entry.target.release, entry.hash, 'manifest'), { preview: true });
       }),
     ),
     vscode.commands.registerCommand(
@@ -35,12 +51,11 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
         const { target, hash } = entry;
         const current = await target.release.current();
         if (!current) throw new InputError(vscode.l10n.t('There is no CURRENT release to compare with yet.'));
-        const payload = (h: string) => vscode.Uri.file(target.release.pool.candidateFiles(h).payload);
-        const candidate = target.release.pool.candidate(hash);
+        const candidate = await target.release.store.candidate(hash);
         await vscode.commands.executeCommand(
           'vscode.diff',
-          payload(current.manifest_hash),
-          payload(hash),
+          await poolDocument(target.release, current.manifest_hash, 'payload'),
+          await poolDocument(target.release, hash, 'payload'),
           `CURRENT ${shortHash(current.manifest_hash)} ↔ ${strategyLabel(candidate.manifest.strategy)} ${shortHash(hash)}`,
         );
       }),

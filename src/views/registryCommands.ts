@@ -45,7 +45,7 @@ async function documentText(uri: vscode.Uri): Promise<string> {
     case 'show':
       return versionMarkdown(await release.show(hash(parts[1])));
     case 'diff':
-      return diffMarkdown(release.diff(hash(parts[1]), hash(parts[2])));
+      return diffMarkdown(await release.diff(hash(parts[1]), hash(parts[2])));
     case 'payload':
       return `${JSON.stringify((await release.show(hash(parts[1]))).payload, null, 2)}\n`;
     default:
@@ -75,7 +75,7 @@ async function pickEntry(argument: unknown): Promise<{ target: WorkspaceRelease;
   const given = commandTarget(argument);
   const target = await releaseIn(given.folder);
   if (!target) return undefined;
-  return { target, hash: target.release.pool.resolve(given.hash ?? (await pickCandidate(target.release))) };
+  return { target, hash: await target.release.store.resolve(given.hash ?? (await pickCandidate(target.release))) };
 }
 
 /** Opens a Markdown document of the scheme in the preview (read-only), or as text where there is no preview. */
@@ -111,12 +111,12 @@ export function registerRegistryCommands(context: vscode.ExtensionContext, log: 
         if (!entry) return;
         const { target, hash } = entry;
         const current = (await target.release.current())?.manifest_hash;
-        const items = diffTargets(target.release.listPool(), hash, current);
+        const items = diffTargets(await target.release.listPool(), hash, current);
         if (items.length === 0) throw new InputError(vscode.l10n.t('There is no other version in the pool to compare {0} with.', shortHash(hash)));
         const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Compare {0} with…', shortHash(hash)), matchOnDescription: true });
         if (!picked) return;
         // a = the version picked, b = this row's: the deltas say what this version changes.
-        const diff = target.release.diff(picked.hash, hash);
+        const diff = await target.release.diff(picked.hash, hash);
         logBlock(log, 'Diff', formatDiff(diff));
         await vscode.commands.executeCommand(
           'vscode.diff',
@@ -134,7 +134,7 @@ export function registerRegistryCommands(context: vscode.ExtensionContext, log: 
         const entry = await pickEntry(argument);
         if (!entry) return;
         const { target, hash } = entry;
-        const label = `${strategyLabel(target.release.pool.candidate(hash).manifest.strategy)} (${shortHash(hash)})`;
+        const label = `${strategyLabel((await target.release.store.candidate(hash)).manifest.strategy)} (${shortHash(hash)})`;
         const note = await askNote(vscode.l10n.t('Why reject {0}? (recorded in the pool; it can never be approved)', label), true);
         const actor = await askActor(target.folder, vscode.l10n.t('Rejected by'));
         const result = await target.release.reject({ hash, actor, note });

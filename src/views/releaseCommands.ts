@@ -48,7 +48,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, log: v
     const proposedBy = await askActor(target.folder, vscode.l10n.t('Proposed by'));
     const description = await askNote(vscode.l10n.t('Description of this proposal'));
     // The strategy file's git commit, path and dirty flag go into the candidate's lineage.json.
-    const result = target.release.propose(payload, { proposed_by: proposedBy, ...(description ? { description } : {}) }, { source: strategyUri.fsPath });
+    const result = await target.release.propose(payload, { proposed_by: proposedBy, ...(description ? { description } : {}) }, { source: strategyUri.fsPath });
     logBlock(log, 'Propose', formatProposal(result));
     const label = strategyLabel(result.manifest.strategy);
     void vscode.window.showInformationMessage(

@@ -32,7 +32,7 @@ async function perFolder(build: (folder: vscode.WorkspaceFolder, uri: string) =>
 
 export async function deployState(folder: vscode.WorkspaceFolder): Promise<DeployState | { error: string }> {
   try {
-    return await workspaceFor(folder).release.deploy.read();
+    return await workspaceFor(folder).release.store.readDeploy();
   } catch (err) {
     return { error: message(err) };
   }
@@ -58,7 +58,7 @@ export function registerTrees(context: vscode.ExtensionContext): ReleaseTrees {
       const currentHash = 'error' in state ? undefined : state.current?.manifest_hash;
       let listing;
       try {
-        listing = workspace.release.listPool();
+        listing = await workspace.release.listPool();
       } catch (err) {
         listing = { error: message(err) };
       }

@@ -13,3 +13,5 @@ export { registerCurrentStatus } from './statusBar';
 export { registerStrategyCommands } from './strategyCommands';
 export { registerTrees } from './trees';
 export { watchArtifacts } from './watchers';
+export { registerStorePassword } from './storePassword';
+export { resetStores } from './workspace';

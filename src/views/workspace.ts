@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import { InputError } from '../core/shared/errors';
-import { type QraftWorkspace, openWorkspace } from '../core/release/workspace';
+import { type QraftWorkspace, closeStores, openWorkspace } from '../core/release/workspace';
+import type { ReleaseStore } from '../core/release/store/types';
 import { folderNamed } from './models/nodes';
 import { settingOverrides, stringSetting } from './settings';
+import { storePasswordFor, storeSetting } from './storePassword';
 
 /** The workspace folder commands act on: the hint's or active editor's, else the only one, else a pick. */
 export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
@@ -15,10 +17,32 @@ export async function pickWorkspaceFolder(hint?: vscode.Uri): Promise<vscode.Wor
   return vscode.window.showWorkspaceFolderPick({ placeHolder: vscode.l10n.t('Workspace folder holding the Qraft artifacts') });
 }
 
-/** The folder's pool, deploy store, reports and config (qraft.config.json), from its settings. */
+/** The database stores the folders use, one per URL and password, kept open while the extension runs. */
+const stores = new Map<string, ReleaseStore>();
+
+/** Closes the database stores (a changed setting or password, deactivation); the next use reconnects. */
+export function resetStores(): Promise<void> {
+  return closeStores(stores);
+}
+
+/** The database stores open now (the watchers subscribe to them). */
+export function openStores(): ReleaseStore[] {
+  return [...stores.values()];
+}
+
+/**
+ * The folder's pool, deploy store, reports and config (qraft.config.json), from its settings:
+ * qraft.store (a PostgreSQL URL without a password; else $QRAFT_STORE; else the file store).
+ */
 export function workspaceFor(folder: vscode.WorkspaceFolder): QraftWorkspace {
+  const setting = storeSetting(folder);
+  const store = setting.url ?? process.env.QRAFT_STORE;
   return openWorkspace({
     root: folder.uri.fsPath,
+    store,
+    storeOrigin: setting.url ? 'the qraft.store setting' : '$QRAFT_STORE',
+    ...(setting.location && storePasswordFor(setting.location) ? { storePassword: storePasswordFor(setting.location) } : {}),
+    stores,
     poolRoot: stringSetting(folder, 'poolRoot'),
     deployDir: stringSetting(folder, 'deployDir'),
     reportsDir: stringSetting(folder, 'reportsDir'),

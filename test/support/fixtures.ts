@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import type { ReleaseService } from '../../src/core/release/service';
+import { type FileReleaseStore, fileStoreOf } from '../../src/core/release/store/file';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'dist', 'cli.js');
@@ -95,4 +97,11 @@ export function snapshot(dir: string): Record<string, string> {
 /** A minimal valid strategy document, varied by `version`. */
 export function strategyPayload(version: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { name: 'sma-cross-spy', version, universe: ['SPY'], signal: { type: 'sma_cross', fast: 10, slow: 30 }, ...extra };
+}
+
+/** The file store behind a release service (its pool and deploy folders), for tests that look at the files. */
+export function fileStore(release: ReleaseService): FileReleaseStore {
+  const files = fileStoreOf(release.store);
+  if (!files) throw new Error('not a file store');
+  return files;
 }

@@ -460,7 +460,7 @@ describe('the audit trail (issue 13)', function () {
       json(ws, ['deploy', 'approve-and-publish', '--hash', b, '--approver', 'alice']);
       const nodes = async () => {
         const release = openWorkspace({ root: ws }).release;
-        const [, historyNode] = deploymentNodes(await release.deploy.read(), new Date(), undefined, (entry) => release.entrySignature(entry));
+        const [, historyNode] = deploymentNodes(await release.store.readDeploy(), new Date(), undefined, (entry) => release.entrySignature(entry));
         return historyNode.children ?? [];
       };
       const [second, first] = await nodes();

@@ -6,14 +6,14 @@ import { replay, deriveCurrent } from '../../src/core/release/deploy/history';
 import { CurrentSchema, HistorySchema } from '../../src/core/release/deploy/schemas';
 import { DeployStore } from '../../src/core/release/deploy/store';
 import { ReleaseService } from '../../src/core/release/service';
-import { REPO_ROOT, allowUngatedApproval, cleanupTempDirs, runCli, runCliAsync, strategyPayload, tempDir } from '../support/fixtures';
+import { REPO_ROOT, allowUngatedApproval, cleanupTempDirs, runCli, runCliAsync, strategyPayload, tempDir, fileStore } from '../support/fixtures';
 
 /** Proposes and approves `count` versions straight through the core; returns their hashes. */
 function seedPool(poolRoot: string, count: number): string[] {
   const release = new ReleaseService({ poolRoot, deployDir: join(poolRoot, '..', 'unused') });
   return Array.from({ length: count }, (_, index) => {
-    const { manifest_hash } = release.propose(strategyPayload(`1.0.${index}`), { proposed_by: 'alice' });
-    release.pool.approve(manifest_hash, { approver: 'bob', note: '' });
+    const { manifest_hash } = fileStore(release).pool.propose(strategyPayload(`1.0.${index}`), { proposed_by: 'alice' });
+    fileStore(release).pool.approve(manifest_hash, { approver: 'bob', note: '' });
     return manifest_hash;
   });
 }
@@ -113,9 +113,9 @@ describe('concurrent writers and crashes', function () {
     const killed = await runCliAsync(['deploy', 'propose', '--payload', payload, '--metadata', metadata, '--pool-root', poolRoot], ws, { QRAFT_FAILPOINT: 'pool:before-rename' });
     assert.equal(killed.signal, 'SIGKILL');
     const release = new ReleaseService({ poolRoot, deployDir: join(ws, 'deploy') });
-    assert.deepEqual(release.listPool(), { candidates: [], rejected: [], stable: [], problems: [] });
+    assert.deepEqual(await release.listPool(), { candidates: [], rejected: [], stable: [], problems: [] });
     assert.equal(runCli(['deploy', 'propose', '--payload', payload, '--metadata', metadata, '--pool-root', poolRoot], ws).code, 0);
-    assert.equal(release.listPool().candidates.length, 1);
+    assert.equal((await release.listPool()).candidates.length, 1);
   });
 
   it('a writer loop killed at random moments always leaves a sound deploy dir', async () => {

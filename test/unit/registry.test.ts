@@ -8,7 +8,7 @@ import { gitLineage } from '../../src/core/release/lineage';
 import { ReleaseService } from '../../src/core/release/service';
 import { openWorkspace } from '../../src/core/release/workspace';
 import { InputError, RefusedError } from '../../src/core/shared/errors';
-import { cleanupTempDirs, exampleWorkspace, readJson, strategyPayload, tempDir, writeJson } from '../support/fixtures';
+import { cleanupTempDirs, exampleWorkspace, readJson, strategyPayload, tempDir, writeJson, fileStore } from '../support/fixtures';
 
 /** Every path below `dir` (folders too) with its bytes and mtime: a dry run must leave all of it as it was. */
 function tree(dir: string): Record<string, string> {
@@ -39,18 +39,18 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
   describe('reject', () => {
     it('needs a note, records who, why and when, moves the candidate to `rejected`, and is returned again when repeated', async () => {
       const release = service();
-      const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
-      const before = tree(release.pool.root);
+      const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+      const before = tree(fileStore(release).pool.root);
       await assert.rejects(release.reject({ hash: manifest_hash, actor: 'bob', note: '  ' }), (err: unknown) => err instanceof InputError && /needs a note/.test(err.message));
-      assert.deepEqual(tree(release.pool.root), before);
+      assert.deepEqual(tree(fileStore(release).pool.root), before);
 
       const result = await release.reject({ hash: manifest_hash.slice(0, 10), actor: 'bob', note: 'trades too often' });
       assert.equal(result.created, true);
       assert.equal(result.manifest_hash, manifest_hash);
-      const file = readJson<Record<string, unknown>>(join(release.pool.candidateFiles(manifest_hash).dir, 'rejection.json'));
+      const file = readJson<Record<string, unknown>>(join(fileStore(release).pool.candidateFiles(manifest_hash).dir, 'rejection.json'));
       assert.deepEqual({ ...file, ts: 'x' }, { kind: 'qraft.rejection', manifest_hash, rejected_by: 'bob', note: 'trades too often', ts: 'x' });
 
-      const listing = release.listPool();
+      const listing = await release.listPool();
       assert.deepEqual(listing.candidates, []);
       assert.deepEqual(listing.rejected?.map((listed) => [listed.manifest.manifest_hash, listed.rejection?.rejected_by]), [[manifest_hash, 'bob']]);
 
@@ -62,7 +62,7 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
     it('approval refuses a rejected candidate with the reason `rejected`, which --force cannot override, and writes nothing', async () => {
       const root = tempDir();
       const release = service(root);
-      const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+      const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
       await release.reject({ hash: manifest_hash, actor: 'bob', note: 'no' });
       const before = tree(root);
       for (const request of [{}, { force: true, note: 'I insist' }, { dryRun: true }]) {
@@ -79,19 +79,19 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
 
     it('refuses to reject a stable or CURRENT version', async () => {
       const release = service();
-      const first = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' }).manifest_hash;
-      const second = release.propose(strategyPayload('2.0.0'), { proposed_by: 'alice' }).manifest_hash;
+      const first = (await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' })).manifest_hash;
+      const second = (await release.propose(strategyPayload('2.0.0'), { proposed_by: 'alice' })).manifest_hash;
       await release.approveAndPublish({ hash: first, approver: 'bob' });
       await assert.rejects(release.reject({ hash: first, actor: 'bob', note: 'x' }), (err: unknown) => err instanceof RefusedError && err.refusal.kind === 'rejection' && /is CURRENT/.test(err.message));
       await release.approveAndPublish({ hash: second, approver: 'bob' });
       await assert.rejects(release.reject({ hash: first, actor: 'bob', note: 'x' }), (err: unknown) => err instanceof RefusedError && /stable version/.test(err.message));
-      assert.equal(existsSync(join(release.pool.candidateFiles(first).dir, 'rejection.json')), false);
+      assert.equal(existsSync(join(fileStore(release).pool.candidateFiles(first).dir, 'rejection.json')), false);
     });
 
     it('a rejection file that is not a rejection is refused when read, not trusted', async () => {
       const release = service();
-      const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
-      writeJson(join(release.pool.candidateFiles(manifest_hash).dir, 'rejection.json'), { kind: 'qraft.rejection', manifest_hash, rejected_by: 'bob' });
+      const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+      writeJson(join(fileStore(release).pool.candidateFiles(manifest_hash).dir, 'rejection.json'), { kind: 'qraft.rejection', manifest_hash, rejected_by: 'bob' });
       await assert.rejects(release.show(manifest_hash), /rejection\.json/);
     });
   });
@@ -99,9 +99,9 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
   describe('show', () => {
     it('gives the status, payload, metadata, approval, rejection and the HISTORY entries of a version', async () => {
       const release = service();
-      const first = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice', description: 'first' }).manifest_hash;
-      const second = release.propose(strategyPayload('2.0.0'), { proposed_by: 'alice' }).manifest_hash;
-      const third = release.propose(strategyPayload('3.0.0'), { proposed_by: 'alice' }).manifest_hash;
+      const first = (await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice', description: 'first' })).manifest_hash;
+      const second = (await release.propose(strategyPayload('2.0.0'), { proposed_by: 'alice' })).manifest_hash;
+      const third = (await release.propose(strategyPayload('3.0.0'), { proposed_by: 'alice' })).manifest_hash;
       let shown = await release.show(first.slice(0, 8));
       assert.equal(shown.status, 'candidate');
       assert.equal(shown.approval, null);
@@ -164,11 +164,11 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
       const hashes: string[] = [];
       for (const file of ['strategy.json', 'payload.json']) {
         const saved = await precheckFiles({ strategyPath: join(ws, file), pricesPath: join(ws, 'prices', 'SPY.csv'), config: workspace.config, reportsDir: workspace.reportsDir, engine: 'builtin', workspaceRoot: ws });
-        const proposed = workspace.release.propose(readJson(join(ws, file)), { proposed_by: 'alice' });
+        const proposed = await workspace.release.propose(readJson(join(ws, file)), { proposed_by: 'alice' });
         assert.equal(proposed.evidence[0].report_hash, saved.report_hash);
         hashes.push(proposed.manifest_hash);
       }
-      const diff = workspace.release.diff(hashes[0].slice(0, 8), hashes[1]);
+      const diff = await workspace.release.diff(hashes[0].slice(0, 8), hashes[1]);
       assert.equal(diff.a.manifest_hash, hashes[0]);
       assert.ok(diff.payload.some((change) => change.path === 'version' && change.change === 'changed'));
       assert.ok(diff.payload.some((change) => change.path.startsWith('signal.')), JSON.stringify(diff.payload));
@@ -176,7 +176,7 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
       const sharpe = diff.metrics.find((row) => row.channel === 'precheck.precise' && row.metric === 'sharpe');
       assert.ok(sharpe && Math.abs(sharpe.delta - (sharpe.b - sharpe.a)) < 1e-12 && sharpe.a !== sharpe.b);
       assert.deepEqual(diff.reports.map((report) => report.kind), ['qraft.precheck']);
-      const self = workspace.release.diff(hashes[0], hashes[0]);
+      const self = await workspace.release.diff(hashes[0], hashes[0]);
       assert.deepEqual(self.payload, []);
       assert.ok(self.metrics.every((row) => row.delta === 0));
     });
@@ -186,8 +186,8 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
     it('approve-and-publish and rollback check everything, return the entry they would write, and leave every file, folder and mtime as it was', async () => {
       const root = tempDir();
       const release = service(root);
-      const first = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' }).manifest_hash;
-      const second = release.propose(strategyPayload('2.0.0'), { proposed_by: 'alice' }).manifest_hash;
+      const first = (await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' })).manifest_hash;
+      const second = (await release.propose(strategyPayload('2.0.0'), { proposed_by: 'alice' })).manifest_hash;
 
       let before = tree(root);
       const dry = await release.approveAndPublish({ hash: first, approver: 'bob', note: 'first', dryRun: true });
@@ -213,7 +213,7 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
       assert.deepEqual(tree(root), before);
 
       // A dry run refuses what the write would refuse: a changed payload of the version returned to.
-      const payload = release.pool.candidateFiles(first).payload;
+      const payload = fileStore(release).pool.candidateFiles(first).payload;
       writeFileSync(payload, readFileSync(payload, 'utf8').replace('1.0.0', '1.0.1'));
       before = tree(root);
       await assert.rejects(release.rollback({ actor: 'carol', dryRun: true }), RefusedError);
@@ -233,7 +233,7 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
   });
 
   describe('lineage', () => {
-    it('records the commit, the path in the repository and whether the file is dirty; not part of the manifest hash', () => {
+    it('records the commit, the path in the repository and whether the file is dirty; not part of the manifest hash', async () => {
       const repo = tempDir('qraft-git-');
       git(repo, 'init', '-q');
       const file = writeJson(join(repo, 'sma.json'), strategyPayload('1.0.0'));
@@ -243,15 +243,15 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
       assert.deepEqual(gitLineage(file), { commit: head, path: 'sma.json', dirty: false });
 
       const release = service();
-      const clean = release.propose(readJson(file), { proposed_by: 'alice' }, { source: file });
+      const clean = await release.propose(readJson(file), { proposed_by: 'alice' }, { source: file });
       assert.deepEqual(clean.lineage, { commit: head, path: 'sma.json', dirty: false });
       assert.deepEqual(readJson(join(clean.dir, 'lineage.json')), clean.lineage);
-      assert.deepEqual(release.listPool().candidates[0].lineage, clean.lineage);
+      assert.deepEqual((await release.listPool()).candidates[0].lineage, clean.lineage);
 
       // Changed in the work tree: dirty. The same document proposed again is the same candidate, whose first lineage stands.
       writeFileSync(file, readFileSync(file, 'utf8') + '\n');
       assert.deepEqual(gitLineage(file), { commit: head, path: 'sma.json', dirty: true });
-      const again = release.propose(readJson(file), { proposed_by: 'alice' }, { source: file });
+      const again = await release.propose(readJson(file), { proposed_by: 'alice' }, { source: file });
       assert.equal(again.manifest_hash, clean.manifest_hash);
       assert.deepEqual(again.lineage, clean.lineage);
 
@@ -268,7 +268,7 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
       assert.equal(gitLineage(writeJson(join(empty, 's.json'), {})), undefined);
       assert.equal(gitLineage(join(empty, 'missing.json')), undefined);
       const release = service();
-      const proposed = release.propose(readJson(outside), { proposed_by: 'alice' }, { source: outside });
+      const proposed = await release.propose(readJson(outside), { proposed_by: 'alice' }, { source: outside });
       assert.equal(proposed.lineage, undefined);
       assert.equal(existsSync(join(proposed.dir, 'lineage.json')), false);
       assert.equal((await release.show(proposed.manifest_hash)).lineage, null);
@@ -283,11 +283,11 @@ describe('registry: reject, show, diff, dry runs, lineage', () => {
       git(repo, 'commit', '-q', '-m', 'strategy');
       const head = git(repo, 'rev-parse', 'HEAD');
       const release = service();
-      assert.deepEqual(release.proposeFiles(file, metadata).lineage, { commit: head, path: 'strategy.json', dirty: false });
+      assert.deepEqual((await release.proposeFiles(file, metadata)).lineage, { commit: head, path: 'strategy.json', dirty: false });
 
       const other = service();
-      const staged = other.pool.stage(strategyPayload('3.0.0'), 'alice', { commit: head, path: 'strategy.json', dirty: true });
-      const proposed = other.proposeFiles(staged.payload, staged.metadata);
+      const staged = fileStore(other).pool.stage(strategyPayload('3.0.0'), 'alice', { commit: head, path: 'strategy.json', dirty: true });
+      const proposed = await other.proposeFiles(staged.payload, staged.metadata);
       assert.deepEqual(proposed.lineage, { commit: head, path: 'strategy.json', dirty: true });
       assert.deepEqual((await other.show(proposed.manifest_hash)).lineage, proposed.lineage);
     });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { AnyReport } from '../../src/core/evidence/reports/schema';
 import type { VersionDiff } from '../../src/core/release/diff';
 import { StrategyPool } from '../../src/core/release/pool/pool';
-import { rejectCandidate, versionDetails } from '../../src/core/release/registry';
+import { FileReleaseStore } from '../../src/core/release/store/file';
+import { versionDetails } from '../../src/core/release/registry';
 import type { ViewNode } from '../../src/views/models/nodes';
 import { POOL_CONTEXT, escapeMarkdown, poolNodes } from '../../src/views/models/pool';
 import { diffMarkdown, diffTargets, releaseStep, versionMarkdown } from '../../src/views/models/registry';
@@ -25,13 +26,15 @@ function rows(nodes: ViewNode[]): ViewNode[] {
 /** A pool with three candidates: 1.0.0 approved, 1.1.0 waiting (from git, dirty), 1.2.0 rejected. */
 function threeVersions() {
   let clock = Date.parse('2026-11-23T12:00:00Z');
-  const pool = new StrategyPool(join(tempDir(), 'pool'), () => new Date((clock += 60_000)));
+  const root = tempDir();
+  const store = new FileReleaseStore(join(root, 'pool'), join(root, 'deploy'), { now: () => new Date((clock += 60_000)) });
+  const pool = store.pool;
   const approved = pool.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
   const waiting = pool.propose(strategyPayload('1.1.0'), { proposed_by: 'alice', description: 'see [this](command:qraft.reject) $(bug) *now*' }, [], new Map(), { commit: COMMIT, path: 'strategies/sma|x.json', dirty: true });
   const rejected = pool.propose(strategyPayload('1.2.0'), { proposed_by: 'bob' });
   pool.approve(approved.manifest_hash, { approver: 'carol', note: 'ok', forced: false });
-  rejectCandidate(pool, approved.manifest_hash, { hash: rejected.manifest_hash, actor: 'dave', note: 'trades | too often' }, new Date('2026-11-25T11:00:00Z'));
-  return { pool, approved: approved.manifest_hash, waiting: waiting.manifest_hash, rejected: rejected.manifest_hash };
+  pool.writeRejection(rejected.manifest_hash, { kind: 'qraft.rejection', manifest_hash: rejected.manifest_hash, rejected_by: 'dave', note: 'trades | too often', ts: '2026-11-25T11:00:00.000Z' });
+  return { store, pool, approved: approved.manifest_hash, waiting: waiting.manifest_hash, rejected: rejected.manifest_hash };
 }
 
 describe('registry views', () => {
@@ -88,9 +91,9 @@ describe('registry views', () => {
   });
 
   describe('Show and Diff documents', () => {
-    it('Show: status, hashes, lineage, approval or rejection, evidence, history and the payload, escaped', () => {
-      const { pool, approved, waiting, rejected } = threeVersions();
-      const shown = versionMarkdown(versionDetails(pool, waiting, approved, []));
+    it('Show: status, hashes, lineage, approval or rejection, evidence, history and the payload, escaped', async () => {
+      const { store, approved, waiting, rejected } = threeVersions();
+      const shown = versionMarkdown(await versionDetails(store, waiting, approved, []));
       assert.match(shown, /^# sma-cross-spy@1\.1\.0\n/);
       assert.match(shown, /\| Status \| candidate, waiting for approval \|/);
       assert.match(shown, new RegExp(`\\| Manifest hash \\| \`${waiting}\` \\|`));
@@ -98,11 +101,11 @@ describe('registry views', () => {
       assert.match(shown, /No evidence reports/);
       assert.match(shown, /Never published\./);
       assert.match(shown, /```json\n\{\n {2}"name": "sma-cross-spy",/);
-      const refused = versionMarkdown(versionDetails(pool, rejected, approved, []));
+      const refused = versionMarkdown(await versionDetails(store, rejected, approved, []));
       assert.match(refused, /\| Status \| rejected \|/);
       assert.match(refused, /\| Rejected by \| dave at 2026-11-25T11:00:00\.000Z · “trades \\\| too often” \|/);
       assert.match(refused, /\| Lineage \| none \(not proposed from a git work tree\) \|/);
-      const live = versionMarkdown(versionDetails(pool, approved, approved, []));
+      const live = versionMarkdown(await versionDetails(store, approved, approved, []));
       assert.match(live, /\| Status \| CURRENT \(live\) \|/);
       assert.match(live, /\| Approved by \| carol at .* · “ok” \|/);
     });

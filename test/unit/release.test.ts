@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InputError, RefusedError } from '../../src/core/shared/errors';
 import type { ApprovalGate } from '../../src/core/release/approval';
 import { ReleaseService } from '../../src/core/release/service';
-import { cleanupTempDirs, snapshot, strategyPayload, tempDir } from '../support/fixtures';
+import { cleanupTempDirs, snapshot, strategyPayload, tempDir, fileStore } from '../support/fixtures';
 
 function service(gates: ApprovalGate[] = [], forbidSelfApproval = false): ReleaseService {
   const root = tempDir();
@@ -18,7 +18,7 @@ describe('release service', () => {
 
   it('approve-and-publish approves the candidate, makes it CURRENT and records it', async () => {
     const release = service();
-    const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+    const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
     const result = await release.approveAndPublish({ hash: manifest_hash.slice(0, 8), approver: 'bob', note: 'go' });
     assert.equal(result.current.manifest_hash, manifest_hash);
     assert.equal(result.stable.approved_by, 'bob');
@@ -31,8 +31,8 @@ describe('release service', () => {
 
   it('a refusing gate blocks approval and changes nothing; --force with a note overrides and is recorded', async () => {
     const release = service([refusingGate]);
-    const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
-    const before = snapshot(release.pool.root);
+    const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+    const before = snapshot(fileStore(release).pool.root);
     await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob' }), (err: unknown) =>
         err instanceof RefusedError &&
         err.refusal.kind === 'approval' &&
@@ -41,8 +41,8 @@ describe('release service', () => {
         /no passing precheck is attached/.test(err.message),
     );
     await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob', force: true }), (err: unknown) => err instanceof InputError && /forced approval needs a note/.test(err.message));
-    assert.deepEqual(snapshot(release.pool.root), before);
-    assert.ok(!existsSync(release.deploy.historyPath));
+    assert.deepEqual(snapshot(fileStore(release).pool.root), before);
+    assert.ok(!existsSync(fileStore(release).deploy.historyPath));
     const forced = await release.approveAndPublish({ hash: manifest_hash, approver: 'bob', force: true, note: 'hotfix, precheck rerun tomorrow' });
     assert.equal(forced.entry.forced, true);
     assert.equal(forced.stable.forced, true);
@@ -51,14 +51,14 @@ describe('release service', () => {
 
   it('the self-approval policy refuses the proposer as approver', async () => {
     const release = service([], true);
-    const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+    const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
     await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'alice' }), /self-approval is forbidden/);
     await release.approveAndPublish({ hash: manifest_hash, approver: 'bob' });
   });
 
   it('publishing the CURRENT version again is refused before the pool is touched', async () => {
     const release = service();
-    const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+    const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
     await release.approveAndPublish({ hash: manifest_hash, approver: 'bob' });
     await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob' }), /already CURRENT/);
     assert.equal((await release.history()).length, 1);
@@ -68,7 +68,7 @@ describe('release service', () => {
     const release = service();
     const hashes: string[] = [];
     for (const version of ['1', '2', '3']) {
-      const { manifest_hash } = release.propose(strategyPayload(version), { proposed_by: 'alice' });
+      const { manifest_hash } = await release.propose(strategyPayload(version), { proposed_by: 'alice' });
       await release.approveAndPublish({ hash: manifest_hash, approver: 'bob' });
       hashes.push(manifest_hash);
     }
@@ -79,7 +79,7 @@ describe('release service', () => {
 
   it('rejects empty or control-character actors', async () => {
     const release = service();
-    const { manifest_hash } = release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
+    const { manifest_hash } = await release.propose(strategyPayload('1.0.0'), { proposed_by: 'alice' });
     await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: '  ' }), /approver is invalid: must not be empty/);
     await assert.rejects(release.approveAndPublish({ hash: manifest_hash, approver: 'bob\u0007' }), /control characters/);
   });

@@ -104,7 +104,7 @@ export interface BaselineSource {
   /** CURRENT's manifest hash, or null when nothing is published yet. */
   current(): Promise<{ manifest_hash: string } | null>;
   /** The strategy document a published manifest holds; a QraftError when it cannot be read. */
-  payload(manifestHash: string): unknown;
+  payload(manifestHash: string): unknown | Promise<unknown>;
 }
 
 export interface CanaryFilesRequest extends EvidenceRequest {
@@ -145,7 +145,7 @@ async function currentBaseline(
   if (!current) return { note: 'No CURRENT release yet, so there is no baseline to compare with.' };
   const label = `CURRENT ${shortHash(current.manifest_hash)}`;
   try {
-    const loaded = parseStrategy(source.payload(current.manifest_hash), `${label} payload`, resolve(strategyDir));
+    const loaded = parseStrategy(await source.payload(current.manifest_hash), `${label} payload`, resolve(strategyDir));
     return { strategy: loaded, manifest_hash: current.manifest_hash, frame: loadFor(loaded.strategy.universe) };
   } catch (err) {
     if (!isQraftError(err)) throw err;

@@ -7,7 +7,8 @@ import type { RefusalReason } from '../shared/errors';
 import { shortHash } from '../shared/labels';
 import type { ApprovalConfig } from './config';
 import type { CurrentRecord } from './deploy/schemas';
-import type { Candidate, StrategyPool } from './pool/pool';
+import type { Candidate } from './pool/pool';
+import type { PoolReader } from './store/types';
 
 /** What an approval is asked in: who approves, with what note, replacing which CURRENT. */
 export interface ApprovalContext {
@@ -25,7 +26,7 @@ export interface ApprovalGate {
 }
 
 export interface EvidencePolicyOptions {
-  pool: StrategyPool;
+  pool: PoolReader;
   policy: ApprovalConfig;
   gates: GateConfig;
   canary: CanaryConfig;
@@ -66,7 +67,7 @@ export function evidencePolicyGate(options: EvidencePolicyOptions): ApprovalGate
       const hash = candidate.manifest.manifest_hash;
       const label = shortHash(hash);
       const reasons: RefusalReason[] = [];
-      const evidence = options.pool.evidence(hash);
+      const evidence = await options.pool.evidence(hash);
       for (const problem of evidence.problems) reasons.push(reason('evidence_tampered', problem));
       const prechecks = evidence.reports.filter((saved): saved is SavedReport<PrecheckReport> => saved.report.kind === 'qraft.precheck');
       const canaries = evidence.reports.filter((saved): saved is SavedReport<CanaryReport> => saved.report.kind === 'qraft.canary');
@@ -110,7 +111,7 @@ export function evidencePolicyGate(options: EvidencePolicyOptions): ApprovalGate
         else if (judged.verdict === 'marginal' && context.note.trim() === '') reasons.push(reason('canary_marginal', `${name} is marginal (${judged.reasons.join('; ')}), so the approval needs a note`));
         if (policy.recheck !== 'none' && judged.verdict !== 'fail') {
           const baselineHash = canary.report.baseline?.manifest_hash;
-          const baselinePayload = baselineHash && options.pool.hasCandidate(baselineHash) ? options.pool.candidate(baselineHash).payload : undefined;
+          const baselinePayload = baselineHash && (await options.pool.hasCandidate(baselineHash)) ? (await options.pool.candidate(baselineHash)).payload : undefined;
           reasons.push(...fromRecheck('canary', await recheckCanary(canary.report, candidate.payload, baselinePayload, { pricesPath: context.pricesPath })));
         }
       }

@@ -5,6 +5,6 @@ import type { ReleaseService } from './service';
 export function baselineSource(release: ReleaseService): BaselineSource {
   return {
     current: () => release.current(),
-    payload: (manifestHash) => release.pool.candidate(manifestHash).payload,
+    payload: async (manifestHash) => (await release.store.candidate(manifestHash)).payload,
   };
 }

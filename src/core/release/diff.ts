@@ -1,6 +1,6 @@
 import type { SavedReport } from '../evidence/reports/store';
 import { loadArquero } from '../shared/tables';
-import type { StrategyPool } from './pool/pool';
+import type { PoolReader } from './store/types';
 import type { StrategyRef } from './pool/schemas';
 import { parseHashArgument } from '../shared/hashing';
 
@@ -96,11 +96,13 @@ export function metricDeltas(a: { channel: string; metric: string; value: number
 }
 
 /** `diff`: what changed in the payload from a to b, and how their newest evidence's metrics moved. */
-export function versionDiff(pool: StrategyPool, hashA: string, hashB: string): VersionDiff {
-  const [a, b] = [hashA, hashB].map((hash) => {
-    const full = pool.resolve(parseHashArgument(hash));
-    return { hash: full, candidate: pool.candidate(full), reports: pool.evidence(full).reports };
-  });
+export async function versionDiff(pool: PoolReader, hashA: string, hashB: string): Promise<VersionDiff> {
+  const side = async (hash: string) => {
+    const full = await pool.resolve(parseHashArgument(hash));
+    return { hash: full, candidate: await pool.candidate(full), reports: (await pool.evidence(full)).reports };
+  };
+  const a = await side(hashA);
+  const b = await side(hashB);
   const rowsA: ReturnType<typeof metricRows> = [];
   const rowsB: ReturnType<typeof metricRows> = [];
   const reports: VersionDiff['reports'] = [];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HistoryEntry } from './deploy/schemas';
-import type { StrategyPool } from './pool/pool';
+import type { ReleaseStore } from './store/types';
 import type { CandidateManifest, Lineage, Metadata, Payload, Rejection, StableManifest } from './pool/schemas';
 import { InputError, RefusedError } from '../shared/errors';
 import { parseHashArgument } from '../shared/hashing';
@@ -35,7 +35,7 @@ export interface VersionDetails {
   manifest: CandidateManifest;
   payload: Payload;
   metadata: Metadata;
-  /** The candidate's folder. */
+  /** The candidate's folder (or its location in a database store). */
   dir: string;
   lineage: Lineage | null;
   /** Newest first. */
@@ -79,27 +79,29 @@ export function rejectedReason(rejection: Rejection) {
  * candidate lists and approval refuses it. A stable (approved) or CURRENT version is refused; a
  * second rejection returns the first.
  */
-export function rejectCandidate(pool: StrategyPool, currentHash: string | undefined, request: { actor: string; hash: string; note: string }, now: Date): RejectResult {
+export async function rejectCandidate(pool: ReleaseStore, currentHash: string | undefined, request: { actor: string; hash: string; note: string }, now: Date): Promise<RejectResult> {
   if (!request.note?.trim()) throw new InputError('A rejection needs a note saying why the candidate is rejected.');
   const note = validate(RejectNoteSchema, request.note, 'note');
-  const hash = pool.resolve(parseHashArgument(request.hash));
-  pool.candidate(hash);
-  const earlier = pool.rejection(hash);
+  const hash = await pool.resolve(parseHashArgument(request.hash));
+  await pool.candidate(hash);
+  const earlier = await pool.rejection(hash);
   if (earlier) return { manifest_hash: hash, rejection: earlier, created: false };
   if (currentHash === hash) throw new RefusedError('rejection', `${shortHash(hash)} is CURRENT; roll back to another version instead of rejecting it.`);
-  const stable = pool.stable(hash);
+  const stable = await pool.stable(hash);
   if (stable) throw new RefusedError('rejection', `${shortHash(hash)} was approved by ${stable.approved_by} at ${stable.ts} and is a stable version; only a candidate waiting for approval can be rejected.`);
   const rejection: Rejection = { kind: 'qraft.rejection', manifest_hash: hash, rejected_by: request.actor, note, ts: now.toISOString() };
-  pool.writeRejection(hash, rejection);
-  return { manifest_hash: hash, rejection, created: true };
+  const written = await pool.reject(rejection);
+  return { manifest_hash: hash, ...written };
 }
 
 /** The details `show` prints of a version in the pool. */
-export function versionDetails(pool: StrategyPool, hashOrPrefix: string, currentHash: string | undefined, history: readonly HistoryEntry[]): VersionDetails {
-  const hash = pool.resolve(parseHashArgument(hashOrPrefix));
-  const candidate = pool.candidate(hash);
-  const rejection = pool.rejection(hash) ?? null;
-  const folder = pool.evidence(hash);
+export async function versionDetails(pool: ReleaseStore, hashOrPrefix: string, currentHash: string | undefined, history: readonly HistoryEntry[]): Promise<VersionDetails> {
+  const hash = await pool.resolve(parseHashArgument(hashOrPrefix));
+  const candidate = await pool.candidate(hash);
+  const rejection = (await pool.rejection(hash)) ?? null;
+  const folder = await pool.evidence(hash);
+  const signed = new Set<string>();
+  for (const { report_hash } of folder.reports) if ((await pool.evidenceSignature(hash, report_hash)) !== undefined) signed.add(report_hash);
   const evidence = folder.reports
     .map<EvidenceVerdict>(({ report, report_hash, path }) => ({
       kind: report.kind,
@@ -108,7 +110,7 @@ export function versionDetails(pool: StrategyPool, hashOrPrefix: string, current
       engine: report.kind === 'qraft.precheck' ? report.precise.engine : report.candidate.engine,
       ts: report.created_at,
       path,
-      signed: pool.evidenceSignature(hash, report_hash) !== undefined,
+      signed: signed.has(report_hash),
     }))
     .sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0));
   const stable = candidate.stable;
@@ -119,8 +121,8 @@ export function versionDetails(pool: StrategyPool, hashOrPrefix: string, current
     manifest: candidate.manifest,
     payload: candidate.payload,
     metadata: candidate.metadata,
-    dir: pool.candidateFiles(hash).dir,
-    lineage: pool.lineage(hash) ?? null,
+    dir: pool.candidateLocation(hash),
+    lineage: (await pool.lineage(hash)) ?? null,
     evidence,
     evidence_problems: folder.problems,
     approval: stable ? { approved_by: stable.approved_by, note: stable.note, ts: stable.ts, ...(stable.forced ? { forced: true } : {}) } : null,

@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DeployStore, type DeployWrite, type PrepareWrite, type SignEntry, type VerifyReport } from './deploy/store';
+import type { DeployWrite, VerifyReport } from './deploy/store';
 import { type StackItem, entryHash, rollbackTarget } from './deploy/history';
-import { type Commitments, type CurrentRecord, type HistoryEntry, type PendingWrite, commitmentsOf } from './deploy/schemas';
+import { type Commitments, type CurrentRecord, type HistoryEntry, commitmentsOf } from './deploy/schemas';
 import { InputError, type RefusalReason, RefusedError } from '../shared/errors';
 import { readTextIfExists, writeFileAtomicSync } from '../shared/files';
-import { isFullHash, parseHashArgument, resolveHashPrefix, sha256Hex, strategyHash } from '../shared/hashing';
-import { readJsonFile, validate } from '../shared/json';
+import { parseHashArgument, resolveHashPrefix, sha256Hex, strategyHash } from '../shared/hashing';
+import { prettyJson, readJsonFile, validate } from '../shared/json';
 import { shortHash } from '../shared/labels';
 import { type SavedReport, latestReport } from '../evidence/reports/store';
 import { type ApprovalContext, type ApprovalGate, samePerson } from './approval';
-import { type CommitmentProblem, type PoolListing, type ProposeResult, StrategyPool } from './pool/pool';
+import { type CommitmentProblem, type PoolListing, type ProposeResult, StrategyPool, stableManifestFor } from './pool/pool';
+import { FileReleaseStore } from './store/file';
+import { makeProposal } from './store/proposal';
+import type { PoolReader, PrepareStoreWrite, ReleaseStore, SignStoreEntry } from './store/types';
 import type { Lineage, StableManifest } from './pool/schemas';
 import { gitLineage } from './lineage';
 import { type RejectRequest, type RejectResult, type VersionDetails, rejectCandidate, rejectedReason, versionDetails } from './registry';
@@ -30,12 +33,16 @@ export interface ReleasePolicy {
 }
 
 export interface ReleaseOptions {
+  /** The local pool folder: where precheck and canary stage `payload.json`/`metadata.json` (and, for the file store, the pool itself). */
   poolRoot: string;
-  deployDir: string;
+  /** The file store's deploy folder; needed unless `store` is given. */
+  deployDir?: string;
+  /** The store (file or PostgreSQL); the file store over poolRoot and deployDir when absent. */
+  store?: ReleaseStore;
   /** Where precheck and canary reports are saved; propose attaches the latest ones from here. */
   reportsDir?: string;
   /** The approval checks, or a function making them for the service's pool. */
-  gates?: ApprovalGate[] | ((pool: StrategyPool) => ApprovalGate[]);
+  gates?: ApprovalGate[] | ((pool: PoolReader) => ApprovalGate[]);
   policy?: Partial<ReleasePolicy>;
   now?: () => Date;
 }
@@ -125,8 +132,10 @@ function allowedSignersStamp(path: string | undefined): string {
  * publish, current, history, rollback, verify. The CLI and the extension both call this.
  */
 export class ReleaseService {
-  readonly pool: StrategyPool;
-  readonly deploy: DeployStore;
+  /** Where the pool and the deploy state live (file or PostgreSQL). */
+  readonly store: ReleaseStore;
+  /** The local pool folder, for staging only (stage, stagedFiles): what a precheck leaves ready for propose. */
+  readonly staging: StrategyPool;
   readonly reportsDir?: string;
   private readonly gates: ApprovalGate[];
   private readonly policy: ReleasePolicy;
@@ -135,10 +144,11 @@ export class ReleaseService {
   constructor(options: ReleaseOptions) {
     const now = options.now ?? (() => new Date());
     this.now = now;
-    this.pool = new StrategyPool(options.poolRoot, now);
-    this.deploy = new DeployStore(options.deployDir, now, { onAbandoned: (pending, history) => this.removeAbandonedStable(pending, history) });
+    this.staging = new StrategyPool(options.poolRoot, now);
+    if (!options.store && options.deployDir === undefined) throw new Error('a release service needs a store or a deploy dir');
+    this.store = options.store ?? new FileReleaseStore(options.poolRoot, options.deployDir as string, { now });
     this.reportsDir = options.reportsDir;
-    this.gates = typeof options.gates === 'function' ? options.gates(this.pool) : (options.gates ?? []);
+    this.gates = typeof options.gates === 'function' ? options.gates(this.store) : (options.gates ?? []);
     this.policy = { forbidSelfApproval: false, requireSignatures: false, evidenceSigners: [], ...options.policy };
   }
 
@@ -146,7 +156,7 @@ export class ReleaseService {
    * Proposes a strategy document with its metadata. The newest precheck and canary reports saved
    * for the payload's own hash are copied into the candidate as its evidence.
    */
-  propose(payload: unknown, metadata: unknown, options: { source?: string; lineage?: Lineage } = {}): ProposeResult {
+  async propose(payload: unknown, metadata: unknown, options: { source?: string; lineage?: Lineage } = {}): Promise<ProposeResult> {
     const evidence = this.evidenceFor(payload);
     const signatures = new Map<string, string>();
     for (const saved of evidence) {
@@ -154,7 +164,7 @@ export class ReleaseService {
       if (signature) signatures.set(saved.report_hash, signature);
     }
     const lineage = options.lineage ?? (options.source === undefined ? undefined : gitLineage(options.source));
-    return this.pool.propose(payload, metadata, evidence, signatures, lineage);
+    return this.store.propose(makeProposal(payload, metadata, evidence, signatures, lineage, this.now()));
   }
 
   /**
@@ -172,16 +182,16 @@ export class ReleaseService {
    * With `evidence_signers`, the precheck the approval judges (the candidate's newest) must carry a
    * signature that `allowed_signers` lists for one of them. Identity: never overridable.
    */
-  private evidenceSignerReasons(hash: string): RefusalReason[] {
+  private async evidenceSignerReasons(hash: string): Promise<RefusalReason[]> {
     const signers = this.policy.evidenceSigners;
     if (signers.length === 0) return [];
-    const prechecks = this.pool.evidence(hash).reports.filter((saved) => saved.report.kind === 'qraft.precheck');
+    const prechecks = (await this.store.evidence(hash)).reports.filter((saved) => saved.report.kind === 'qraft.precheck');
     const newest = prechecks.reduce<SavedReport | undefined>((best, saved) => (!best || saved.report.created_at > best.report.created_at ? saved : best), undefined);
     if (!newest) return [];
     const reason = (code: string, message: string): RefusalReason => ({ code, message, overridable: false });
     const label = `the precheck report ${shortHash(newest.report_hash)}`;
     if (!this.policy.allowedSigners) return [reason('signers_unconfigured', `the approval policy names evidence signers, but no allowed-signers file is configured to check ${label} against`)];
-    const signature = this.pool.evidenceSignature(hash, newest.report_hash);
+    const signature = await this.store.evidenceSignature(hash, newest.report_hash);
     if (!signature) return [reason('evidence_unsigned', `${label} is not signed, and the policy counts only prechecks signed by ${signers.join(', ')}`)];
     let why = '';
     for (const principal of signers) {
@@ -200,12 +210,12 @@ export class ReleaseService {
   }
 
   /** Reads payload and metadata JSON files (validated) and proposes them. */
-  proposeFiles(payloadPath: string, metadataPath: string): ProposeResult {
+  async proposeFiles(payloadPath: string, metadataPath: string): Promise<ProposeResult> {
     const payload = readJsonFile(payloadPath, z.unknown(), 'payload');
     const metadata = readJsonFile(metadataPath, z.unknown(), 'metadata');
     try {
       // The staged payload carries the lineage of the strategy file it was staged from.
-      return this.propose(payload, metadata, { lineage: this.pool.stagedLineage(payloadPath) ?? gitLineage(payloadPath) });
+      return await this.propose(payload, metadata, { lineage: this.staging.stagedLineage(payloadPath) ?? gitLineage(payloadPath) });
     } catch (err) {
       if (err instanceof InputError) {
         throw new InputError(err.message.replace(/^payload /, `${payloadPath} `).replace(/^metadata /, `${metadataPath} `));
@@ -229,50 +239,50 @@ export class ReleaseService {
     if (request.force && note.length === 0) throw new InputError('A forced approval needs a note saying why the refusals are overridden.');
     this.requireSignatureKey(request.signKey, 'approval');
 
-    const hash = this.pool.resolve(prefix);
-    const candidate = this.pool.candidate(hash);
+    const hash = await this.store.resolve(prefix);
+    const candidate = await this.store.candidate(hash);
     // Read CURRENT before approving, so a refused publish leaves the pool untouched.
-    const state = await this.deploy.read();
+    const state = await this.store.readDeploy();
     if (state.current?.manifest_hash === hash) throw new RefusedError('already_current', `${shortHash(hash)} is already CURRENT; nothing to publish.`);
-    const rejection = this.pool.rejection(hash);
+    const rejection = await this.store.rejection(hash);
     if (rejection) throw new RefusedError('approval', [rejectedReason(rejection)]);
-    const seen = this.pool.candidateCommitments(hash);
+    const seen = await this.store.candidateCommitments(hash);
     const context: ApprovalContext = { approver, note, current: state.current, pricesPath: request.prices };
     const reasons: RefusalReason[] = [];
     if (this.policy.forbidSelfApproval && samePerson(approver, candidate.manifest.proposed_by)) {
       reasons.push({ code: 'self_approval', message: `${shortHash(hash)} was proposed by ${candidate.manifest.proposed_by}, so ${approver} may not approve it too (self-approval is forbidden by policy)`, overridable: true });
     }
-    reasons.push(...this.evidenceSignerReasons(hash));
+    reasons.push(...(await this.evidenceSignerReasons(hash)));
     for (const gate of this.gates) reasons.push(...(await gate.check(candidate, context)));
     if (reasons.length > 0 && !(request.force && reasons.every((reason) => reason.overridable))) throw new RefusedError('approval', reasons);
     const overridden = [...new Set(reasons.map((reason) => reason.code))];
 
     let stable: StableManifest | undefined;
-    const prepare: PrepareWrite = (_state, committed) => {
-      const rejected = this.pool.rejection(hash);
+    const prepare: PrepareStoreWrite = async (_state, committed, pool) => {
+      const rejected = await pool.rejection(hash);
       if (rejected) throw new RefusedError('approval', [rejectedReason(rejected)]);
-      const now = this.pool.candidateCommitments(hash);
+      const now = await pool.candidateCommitments(hash);
       if (now.payload_hash !== seen.payload_hash || now.evidence.join() !== seen.evidence.join()) {
         throw new RefusedError('integrity', `The files of candidate ${shortHash(hash)} changed while it was being approved; nothing was published.`);
       }
       const previous = committed && commitmentsOf(committed);
       if (previous) {
         // Approved and published before: the first approval stands, if it is still what HISTORY committed to.
-        this.refuseChanged(hash, previous, `entry ${committed.seq}`, ['candidate', 'payload', 'stable']);
-        stable = this.pool.stable(hash);
+        await this.refuseChanged(pool, hash, previous, `entry ${committed.seq}`, ['candidate', 'payload', 'stable']);
+        stable = await pool.stable(hash);
         return { commitments: { stable_hash: previous.stable_hash, payload_hash: now.payload_hash, evidence: now.evidence } };
       }
       // Never committed: a stable manifest left by a failed publish is not reused; this approval writes its own.
-      const text = this.pool.stableManifestText(hash, { approver, note, forced: overridden.length > 0 });
-      if (request.dryRun) stable = JSON.parse(text) as StableManifest;
+      const manifest = stableManifestFor(await pool.candidate(hash), { approver, note, forced: overridden.length > 0 }, this.now());
+      const text = prettyJson(manifest);
       stable = JSON.parse(text) as StableManifest;
       const stable_hash = sha256Hex(text);
       return {
         commitments: { stable_hash, payload_hash: now.payload_hash, evidence: now.evidence },
-        files: { stable_hash, write: () => this.pool.writeStable(hash, text), undo: () => this.pool.removeStable(hash) },
+        stable: { manifest_hash: hash, text, stable_hash },
       };
     };
-    const write = await this.deploy.publish({
+    const write = await this.store.publish({
       manifest_hash: hash,
       actor: approver,
       note,
@@ -296,7 +306,7 @@ export class ReleaseService {
    * Signs an entry's hash with `key` and checks the signature as verify will: its key must be in
    * the allowed-signers file for the actor. Nothing is written when it is not.
    */
-  private signer(key: string | undefined, actor: string): SignEntry | undefined {
+  private signer(key: string | undefined, actor: string): SignStoreEntry | undefined {
     if (!key) return undefined;
     return (entryHash) => {
       if (this.policy.requireSignatures && !this.policy.allowedSigners) {
@@ -312,24 +322,17 @@ export class ReleaseService {
   }
 
   /** Refuses, naming the file, when a version's pool files are no longer what `where` committed to. */
-  private refuseChanged(hash: string, committed: Commitments, where: string, only?: CommitmentProblem['part'][]): void {
-    const problems = this.pool.commitmentProblems(hash, committed).filter((problem) => !only || only.includes(problem.part));
+  private async refuseChanged(pool: PoolReader, hash: string, committed: Commitments, where: string, only?: CommitmentProblem['part'][]): Promise<void> {
+    const problems = (await pool.commitmentProblems(hash, committed)).filter((problem) => !only || only.includes(problem.part));
     if (problems.length > 0) throw new RefusedError('integrity', `${problems[0].message} (HISTORY ${where}); refusing to switch to ${shortHash(hash)}.`);
   }
 
-  /** A dead publisher's stable manifest that never reached HISTORY: removed by the next writer. */
-  private removeAbandonedStable(pending: PendingWrite, history: readonly HistoryEntry[]): void {
-    if (!pending.manifest_hash || !pending.stable_hash || !isFullHash(pending.manifest_hash)) return;
-    if (history.some((entry) => entry.manifest_hash === pending.manifest_hash && entry.stable_hash === pending.stable_hash)) return;
-    if (this.pool.stableHash(pending.manifest_hash) === pending.stable_hash) this.pool.removeStable(pending.manifest_hash);
-  }
-
   async current(): Promise<CurrentRecord | null> {
-    return (await this.deploy.read()).current;
+    return (await this.store.readDeploy()).current;
   }
 
   async history(): Promise<HistoryEntry[]> {
-    return (await this.deploy.read()).history;
+    return (await this.store.readDeploy()).history;
   }
 
   /**
@@ -341,14 +344,14 @@ export class ReleaseService {
     const actor = validate(ActorSchema, command.actor, 'actor');
     const note = validate(NoteSchema, command.note ?? '', 'note');
     this.requireSignatureKey(command.signKey, 'rollback');
-    const to = command.to === undefined ? undefined : this.resolveStackHash(command.to, (await this.deploy.read()).stack);
-    const prepare: PrepareWrite = (_state, committed) => {
+    const to = command.to === undefined ? undefined : this.resolveStackHash(command.to, (await this.store.readDeploy()).stack);
+    const prepare: PrepareStoreWrite = async (_state, committed, pool) => {
       const commitments = committed && commitmentsOf(committed);
       if (!committed || !commitments) return {};
-      this.refuseChanged(committed.manifest_hash, commitments, `entry ${committed.seq}`);
+      await this.refuseChanged(pool, committed.manifest_hash, commitments, `entry ${committed.seq}`);
       return { commitments };
     };
-    const write = await this.deploy.rollback({ to, actor, note, prepare, sign: this.signer(command.signKey, actor), dryRun: command.dryRun });
+    const write = await this.store.rollback({ to, actor, note, prepare, sign: this.signer(command.signKey, actor), dryRun: command.dryRun });
     return command.dryRun ? { ...write, dry_run: true } : write;
   }
 
@@ -357,7 +360,7 @@ export class ReleaseService {
    * return to now, for a confirmation before it; refuses as the rollback itself would.
    */
   async rollbackTarget(to?: string): Promise<StackItem> {
-    const { stack } = await this.deploy.read();
+    const { stack } = await this.store.readDeploy();
     return rollbackTarget(stack, to === undefined ? undefined : this.resolveStackHash(to, stack));
   }
 
@@ -375,14 +378,23 @@ export class ReleaseService {
    * HISTORY's last entry is that one (a consumer that pinned the head detects a dropped entry).
    */
   async verify(options: { expectHead?: string } = {}): Promise<ReleaseVerifyReport> {
-    const inspected = await this.deploy.inspect();
+    const inspected = await this.store.inspect();
     const { report, chain } = inspected;
     const problems = [...report.problems];
     const notes = [...report.notes];
     // Each distinct set of pool files is hashed once. With the checkpoint's chain (HISTORY's bytes
     // matched it) and no signed entry, the distinct sets it recorded are all there is to check;
     // entries are read one by one only when one of them fails (to name every entry) or is signed.
-    const fast = chain && chain.signed === 0 && [...chain.commitments.values()].every((item) => this.pool.commitmentProblems(item.manifest_hash, item).length === 0);
+    let fast = false;
+    if (chain && chain.signed === 0) {
+      fast = true;
+      for (const item of chain.commitments.values()) {
+        if ((await this.store.commitmentProblems(item.manifest_hash, item)).length > 0) {
+          fast = false;
+          break;
+        }
+      }
+    }
     const history = fast ? [] : inspected.history;
     const byVersion = new Map<string, Map<string, CommitmentProblem[]>>();
     let uncommitted = fast && chain ? chain.uncommitted : 0;
@@ -396,7 +408,7 @@ export class ReleaseService {
       let checked = byVersion.get(entry.manifest_hash);
       if (!checked) byVersion.set(entry.manifest_hash, (checked = new Map()));
       let found = checked.get(key);
-      if (!found) checked.set(key, (found = this.pool.commitmentProblems(entry.manifest_hash, commitments)));
+      if (!found) checked.set(key, (found = await this.store.commitmentProblems(entry.manifest_hash, commitments)));
       for (const problem of found) problems.push(`entry ${entry.seq} (${entry.action} of ${shortHash(entry.manifest_hash)}): ${problem.message}`);
     }
     if (uncommitted > 0) notes.push(`${uncommitted} entr${uncommitted === 1 ? 'y commits' : 'ies commit'} to no pool files (written before entries recorded them), so their files were not checked`);
@@ -448,8 +460,23 @@ export class ReleaseService {
     return status;
   }
 
-  listPool(): PoolListing {
-    return this.pool.list();
+  listPool(): Promise<PoolListing> {
+    return this.store.list();
+  }
+
+  /** Stages a strategy document in the local pool folder for propose (payload.json, metadata.json when absent). */
+  stage(document: unknown, proposedBy: string, lineage?: Lineage): { payload: string; metadata: string } {
+    return this.staging.stage(document, proposedBy, lineage);
+  }
+
+  /** The staged proposal's files in the local pool folder (the seed's default propose paths). */
+  stagedFiles(): { payload: string; metadata: string } {
+    return this.staging.stagedFiles();
+  }
+
+  /** Releases the store's connections; the service is not used afterwards. */
+  close(): Promise<void> {
+    return this.store.close();
   }
 
   /**
@@ -459,18 +486,18 @@ export class ReleaseService {
    */
   async reject(request: RejectRequest): Promise<RejectResult> {
     const actor = validate(ActorSchema, request.actor, 'actor');
-    const current = (await this.deploy.read()).current?.manifest_hash;
-    return rejectCandidate(this.pool, current, { ...request, actor }, this.now());
+    const current = (await this.store.readDeploy()).current?.manifest_hash;
+    return rejectCandidate(this.store, current, { ...request, actor }, this.now());
   }
 
   /** One version (a hash or unique prefix) in full: status, payload, metadata, lineage, evidence, approval, rejection, HISTORY. */
   async show(hashOrPrefix: string): Promise<VersionDetails> {
-    const state = await this.deploy.read();
-    return versionDetails(this.pool, hashOrPrefix, state.current?.manifest_hash, state.history);
+    const state = await this.store.readDeploy();
+    return versionDetails(this.store, hashOrPrefix, state.current?.manifest_hash, state.history);
   }
 
   /** Two versions compared: payload leaves that changed, and their newest evidence's metrics (b − a). */
-  diff(a: string, b: string): VersionDiff {
-    return versionDiff(this.pool, a, b);
+  diff(a: string, b: string): Promise<VersionDiff> {
+    return versionDiff(this.store, a, b);
   }
 }

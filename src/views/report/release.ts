@@ -21,8 +21,8 @@ async function locate(report: AnyReport): Promise<Located | undefined> {
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(report.strategy.path));
   if (!folder) return undefined;
   const { release } = workspaceFor(folder);
-  const current = (await release.deploy.read()).current?.manifest_hash;
-  return { folder, step: releaseStep(report, release.listPool(), current) };
+  const current = (await release.store.readDeploy()).current?.manifest_hash;
+  return { folder, step: releaseStep(report, await release.listPool(), current) };
 }
 
 /** The step in the page's terms, worded. */

@@ -21,14 +21,14 @@ import { parseJsonText, prettyJson, validate } from '../../shared/json';
 import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
 import { CHECKPOINT_FILE, Chain, appendedHistory, chainFromCheckpoint, historyPrefix } from './checkpoint';
-import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord, sealEntry } from './history';
+import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord } from './history';
+import { draftEntry, publishFields, rollbackFields } from '../store/chain';
+import type { EntryFields } from '../store/types';
 import {
   type Commitments,
   type CurrentRecord,
   CurrentSchema,
-  type HistoryAction,
   type HistoryEntry,
-  HistoryEntrySchema,
   HistorySchema,
   type PendingWrite,
   PendingSchema,
@@ -86,7 +86,7 @@ export interface PreparedWrite {
  * (`committed`: the latest publish of that version, if any), and says what the new entry commits
  * to. Throws a refusal to stop the write.
  */
-export type PrepareWrite = (state: DeployState, committed: HistoryEntry | undefined) => PreparedWrite;
+export type PrepareWrite = (state: DeployState, committed: HistoryEntry | undefined) => PreparedWrite | Promise<PreparedWrite>;
 
 /** Signs a sealed entry's hash under the lock; the signature goes into the entry. Throws to refuse. */
 export type SignEntry = (entryHash: string) => string | undefined;
@@ -122,11 +122,11 @@ export interface DeployWrite {
 }
 
 /** What one write appends: the entry's fields, the pool's answer, the signer. */
-type WritePlan = (state: DeployState) => {
-  fields: { action: HistoryAction; manifest_hash: string; actor: string; note: string; strategy?: StrategyRef; forced?: true; overridden?: string[] };
+type WritePlan = (state: DeployState) => Promise<{
+  fields: EntryFields;
   prepared: PreparedWrite;
   sign?: SignEntry;
-};
+}>;
 
 export interface DeployStoreOptions {
   lock?: LockOptions;
@@ -268,23 +268,10 @@ export class DeployStore {
   }
 
   async publish(request: PublishRequest): Promise<DeployWrite> {
-    return this.append((state) => {
-      if (state.current?.manifest_hash === request.manifest_hash) {
-        throw new RefusedError('already_current', `${shortHash(request.manifest_hash)} is already CURRENT; nothing to publish.`);
-      }
+    return this.append(async (state) => {
+      const fields = publishFields(state, request);
       const committed = state.lastPublish(request.manifest_hash);
-      return {
-        fields: {
-          action: 'publish',
-          manifest_hash: request.manifest_hash,
-          actor: request.actor,
-          note: request.note,
-          ...(request.strategy ? { strategy: request.strategy } : {}),
-          ...(request.overridden?.length ? { forced: true as const, overridden: [...request.overridden] } : {}),
-        },
-        prepared: request.prepare?.(state, committed) ?? {},
-        sign: request.sign,
-      };
+      return { fields, prepared: (await request.prepare?.(state, committed)) ?? {}, sign: request.sign };
     }, { dryRun: request.dryRun });
   }
 
@@ -295,20 +282,10 @@ export class DeployStore {
       assertCreatable(this.dir);
       rollbackTarget([], request.to);
     }
-    return this.append((state) => {
-      const target = rollbackTarget(state.stack, request.to);
+    return this.append(async (state) => {
+      const { fields, target } = rollbackFields(state, request);
       const committed = state.entry(target.published_seq);
-      return {
-        fields: {
-          action: 'rollback',
-          manifest_hash: target.manifest_hash,
-          actor: request.actor,
-          note: request.note,
-          ...(target.strategy ? { strategy: target.strategy } : {}),
-        },
-        prepared: request.prepare?.(state, committed) ?? {},
-        sign: request.sign,
-      };
+      return { fields, prepared: (await request.prepare?.(state, committed)) ?? {}, sign: request.sign };
     }, { dryRun: request.dryRun });
   }
 
@@ -323,18 +300,18 @@ export class DeployStore {
       // Every check a write makes, on a snapshot read without the lock; nothing is written (not
       // even the lock, nor the deploy dir when it does not exist yet).
       const files = await this.snapshot();
-      const { entry, current } = this.draft(files, plan);
+      const { entry, current } = await this.draft(files, plan);
       return { entry, current, head: entry.hash };
     }
     // The folders the lock creates for a first write: removed again (when still empty) if the write fails.
     const created = missingDirs(this.dir);
     return withDirLock(
       this.dir,
-      (assertHeld) => {
+      async (assertHeld) => {
         this.removeDeadTemps();
         const files = this.parse(this.rawFiles());
         this.finishInterruptedWrite(files, assertHeld);
-        const { entry, current, chain, historyBytes, prepared } = this.draft(files, plan);
+        const { entry, current, chain, historyBytes, prepared } = await this.draft(files, plan);
 
         const pool = prepared.files;
         const temps: PreparedFile[] = [];
@@ -376,28 +353,16 @@ export class DeployStore {
   }
 
   /** The entry a write appends to `files` (checked, planned, sealed and signed), and the files it makes. */
-  private draft(files: LoadedFiles, plan: WritePlan) {
+  private async draft(files: LoadedFiles, plan: WritePlan) {
     const state = this.checkedState(files);
-    const { fields, prepared, sign } = plan(state);
-    const last = state.head;
-    const sealed = sealEntry({
-      seq: state.length + 1,
-      ...fields,
-      from_hash: state.current?.manifest_hash ?? null,
-      ts: this.now().toISOString(),
-      ...(prepared.commitments
-        ? { stable_hash: prepared.commitments.stable_hash, payload_hash: prepared.commitments.payload_hash, evidence: [...prepared.commitments.evidence].sort() }
-        : {}),
-      prev: last?.hash ?? null,
-    });
-    const signature = sign?.(sealed.hash);
-    const entry: HistoryEntry = signature ? { ...sealed, signature } : sealed;
+    const { fields, prepared, sign } = await plan(state);
+    const entry = draftEntry(state, fields, prepared, sign, this.now());
     // The new HISTORY: appended to the checkpointed bytes, or (after a full verification) the
     // whole array written again, as before checkpoints.
     const prefix = files.chain && files.historyBytes ? historyPrefix(files.historyBytes) : undefined;
     const chain = files.chain ?? Chain.of(files.history);
     // Written in the schema's key order, as every later write (a full one included) writes it.
-    const ordered = HistoryEntrySchema.parse(entry);
+    const ordered = entry;
     const historyBytes = prefix ? appendedHistory(prefix, ordered) : Buffer.from(prettyJson([...files.history, ordered]), 'utf8');
     if (!chain || !chain.advance(entry)) throw new Error('a verified history always takes the entry sealed for it');
     const current = chain.currentRecord();

@@ -30,9 +30,10 @@ import {
   PayloadSchema,
   type StableManifest,
   StableManifestSchema,
-  VOLATILE_METADATA_KEYS,
 } from './schemas';
 import { type ReportFolder, type SavedReport, parseReportFileName, readReportFolder, saveReport } from '../../evidence/reports/store';
+import { attachedEvidence, makeProposal, manifestHash } from '../store/proposal';
+import type { Proposal } from '../store/types';
 
 const INDEX_FILE = 'index.json';
 /** 2: entries carry the candidate's lineage and rejection. */
@@ -56,9 +57,6 @@ function isIndexEntry(hash: string, value: unknown): value is IndexEntry {
   const candidate = entry?.candidate;
   return typeof entry?.key === 'string' && candidate?.manifest?.manifest_hash === hash && typeof candidate.evidence?.problems === 'number' && typeof candidate.metadata === 'object';
 }
-
-/** Metadata keys that would smuggle evidence in: propose refuses them. */
-const EVIDENCE_KEYS = ['precheck', 'canary', 'evidence'] as const;
 
 export interface Candidate {
   manifest: CandidateManifest;
@@ -151,12 +149,7 @@ export interface PoolListing {
   problems: string[];
 }
 
-/** The hash that names a proposal: canonical JSON of payload and metadata, volatile keys left out. */
-export function manifestHash(payload: Payload, metadata: Metadata): string {
-  const stableMetadata: Record<string, unknown> = { ...metadata };
-  for (const key of VOLATILE_METADATA_KEYS) delete stableMetadata[key];
-  return canonicalHash({ payload, metadata: stableMetadata });
-}
+export { manifestHash } from '../store/proposal';
 
 /**
  * A content-addressed store of proposals: `candidates/<hash>/` holds payload, metadata and
@@ -244,15 +237,17 @@ export class StrategyPool {
     signatures: ReadonlyMap<string, string> = new Map(),
     lineage?: Lineage,
   ): ProposeResult {
-    const payload = validate(PayloadSchema, payloadInput, 'payload');
-    const carried = EVIDENCE_KEYS.find((key) => typeof metadataInput === 'object' && metadataInput !== null && key in metadataInput);
-    if (carried) throw new InputError(`metadata carries "${carried}": evidence is never taken from metadata; propose attaches the reports saved for the payload itself.`);
-    const metadata = validate(MetadataSchema, metadataInput, 'metadata');
-    const hash = manifestHash(payload, metadata);
-    const own = strategyHash(payload);
-    const foreign = evidence.find((saved) => saved.report.strategy_hash !== own);
-    if (foreign) throw new InputError(`The report ${foreign.path} is for another strategy than the payload.`);
-    const attached = evidence.map((saved) => ({ kind: saved.report.kind, report_hash: saved.report_hash, passed: saved.report.kind === 'qraft.precheck' ? saved.report.passed : saved.report.verdict }));
+    return this.record(makeProposal(payloadInput, metadataInput, evidence, signatures, lineage, this.now()));
+  }
+
+  /**
+   * Records a checked proposal (store/proposal.ts makeProposal): a new candidate is written into a
+   * temp directory and renamed into place; an existing one keeps its manifest and first lineage and
+   * gets the newer evidence.
+   */
+  record(proposal: Proposal): ProposeResult {
+    const { manifest_hash: hash, payload, metadata, evidence, signatures, lineage } = proposal;
+    const attached = attachedEvidence(evidence);
     const dir = this.candidateFiles(hash).dir;
     const attachSignatures = (candidateDir: string) => {
       for (const saved of evidence) {
@@ -285,14 +280,7 @@ export class StrategyPool {
       addEvidence();
       return { manifest_hash: hash, created: false, manifest: existing.manifest, dir, evidence: attached, ...withLineage(recorded) };
     }
-    const manifest: CandidateManifest = {
-      kind: 'qraft.candidate',
-      manifest_hash: hash,
-      strategy: { name: payload.name, version: payload.version },
-      strategy_hash: strategyHash(payload),
-      proposed_by: metadata.proposed_by,
-      proposed_at: this.now().toISOString(),
-    };
+    const manifest = proposal.manifest;
     const created = this.placeDirectory(
       this.candidatesDir,
       hash,
@@ -490,19 +478,7 @@ export class StrategyPool {
 
   /** The bytes of the stable manifest an approval would write (what HISTORY then commits to). */
   stableManifestText(hash: string, request: ApproveRequest): string {
-    return prettyJson(this.stableManifestFor(this.candidate(hash), request));
-  }
-
-  /** The approval record of a candidate: its manifest, who approved it, with what note, when. */
-  private stableManifestFor(candidate: Candidate, request: ApproveRequest): StableManifest {
-    return {
-      ...candidate.manifest,
-      kind: 'qraft.stable',
-      approved_by: request.approver,
-      note: request.note,
-      ts: this.now().toISOString(),
-      ...(request.forced ? { forced: true } : {}),
-    };
+    return prettyJson(stableManifestFor(this.candidate(hash), request, this.now()));
   }
 
   /**
@@ -541,7 +517,7 @@ export class StrategyPool {
   approve(hash: string, request: ApproveRequest): ApproveResult {
     const candidate = this.candidate(hash);
     if (candidate.stable) return { manifest: candidate.stable, created: false };
-    const manifest = this.stableManifestFor(candidate, request);
+    const manifest = stableManifestFor(candidate, request, this.now());
     const created = this.placeDirectory(this.stableDir, hash, { [STABLE_FILE_NAMES.manifest]: manifest });
     return { manifest: created ? manifest : (this.stable(hash) as StableManifest), created };
   }
@@ -673,6 +649,18 @@ export class StrategyPool {
       removeIfExists(temp);
     }
   }
+}
+
+/** The approval record of a candidate: its manifest, who approved it, with what note, when (shared by every store). */
+export function stableManifestFor(candidate: Pick<Candidate, 'manifest'>, request: ApproveRequest, now: Date): StableManifest {
+  return {
+    ...candidate.manifest,
+    kind: 'qraft.stable',
+    approved_by: request.approver,
+    note: request.note,
+    ts: now.toISOString(),
+    ...(request.forced ? { forced: true } : {}),
+  };
 }
 
 function summarize(folder: ReportFolder, own: string): EvidenceSummary {

@@ -5,11 +5,17 @@
  */
 import type { SavedReport } from '../../evidence/reports/store';
 import { InputError } from '../../shared/errors';
-import { strategyHash } from '../../shared/hashing';
+import { canonicalHash, strategyHash } from '../../shared/hashing';
 import { validate } from '../../shared/json';
-import { manifestHash } from '../pool/pool';
-import { type CandidateManifest, type Lineage, MetadataSchema, PayloadSchema } from '../pool/schemas';
+import { type CandidateManifest, type Lineage, type Metadata, MetadataSchema, type Payload, PayloadSchema, VOLATILE_METADATA_KEYS } from '../pool/schemas';
 import type { Proposal } from './types';
+
+/** The hash that names a proposal: canonical JSON of payload and metadata, volatile keys left out. */
+export function manifestHash(payload: Payload, metadata: Metadata): string {
+  const stableMetadata: Record<string, unknown> = { ...metadata };
+  for (const key of VOLATILE_METADATA_KEYS) delete stableMetadata[key];
+  return canonicalHash({ payload, metadata: stableMetadata });
+}
 
 /** Metadata keys that would smuggle evidence in: propose refuses them. */
 const EVIDENCE_KEYS = ['precheck', 'canary', 'evidence'] as const;

@@ -1,0 +1,36 @@
+/**
+ * Which store a workspace uses: the file store (no locator: today's folders) or PostgreSQL (a
+ * `postgresql://` or `postgres://` URL). Parsing and naming only; opening is workspace.ts's.
+ */
+import { InputError } from '../../shared/errors';
+
+export type StoreChoice = { kind: 'file' } | { kind: 'postgres'; url: string; location: string; hasPassword: boolean };
+
+const POSTGRES_SCHEMES = ['postgresql:', 'postgres:'];
+
+/**
+ * The store a locator names; `origin` says where it came from in an error ("--store",
+ * "$QRAFT_STORE", "the qraft.store setting"). Empty or absent: the file store.
+ */
+export function parseStoreLocator(value: string | undefined, origin: string): StoreChoice {
+  const text = value?.trim();
+  if (!text) return { kind: 'file' };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`${origin} is "${text}", which is not a store URL: give postgresql://HOST/DATABASE, or leave it unset for the file store.`);
+  }
+  if (!POSTGRES_SCHEMES.includes(url.protocol)) {
+    throw new InputError(`${origin} names a ${url.protocol.replace(/:$/, '')} URL; the stores are PostgreSQL (postgresql://HOST/DATABASE) or, unset, the file store.`);
+  }
+  return { kind: 'postgres', url: text, location: redactedUrl(url), hasPassword: url.password !== '' };
+}
+
+/** The URL as messages show it: never its password. */
+export function redactedUrl(url: URL | string): string {
+  const parsed = typeof url === 'string' ? new URL(url) : new URL(url.href);
+  if (parsed.password) parsed.password = '';
+  // URL keeps "user:@host" for an emptied password; drop the colon.
+  return parsed.href.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):@/, '$1@');
+}
