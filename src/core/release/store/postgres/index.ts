@@ -36,6 +36,32 @@ export async function loadPg(): Promise<PgModule> {
 }
 
 /**
+ * node-postgres's Client, except that a connection that fails while connecting is closed: a server
+ * asking for a password none was given for would otherwise hold the socket (and the CLI) until its
+ * authentication timeout (a minute).
+ */
+function closingClient(pg: PgModule): PgModule['Client'] {
+  type Connecting = { connect(callback?: (err?: Error) => void): unknown; connection?: { stream?: { destroy(): void } } };
+  const Base = pg.Client as unknown as new (config?: unknown) => Connecting;
+  class ClosingClient extends Base {
+    override connect(callback?: (err?: Error) => void): unknown {
+      const close = () => this.connection?.stream?.destroy();
+      if (!callback) {
+        return (super.connect() as Promise<unknown>).catch((err: unknown) => {
+          close();
+          throw err;
+        });
+      }
+      return super.connect((err?: Error) => {
+        if (err) close();
+        callback(err);
+      });
+    }
+  }
+  return ClosingClient as unknown as PgModule['Client'];
+}
+
+/**
  * Connects to the store at `url` (libpq's URL; PGHOST, PGUSER, PGPASSWORD, PGDATABASE and
  * ~/.pgpass supply what it leaves out; `password` is the editor's stored one), checks the schema
  * version, and resolves to a ready store. Rejects with one sentence (an InputError, exit 2) for a
@@ -51,11 +77,12 @@ async function openPostgres(url: string, options: PostgresStoreOptions): Promise
     application_name: 'qraft',
     connectionTimeoutMillis: 15_000,
   };
-  const poolConfig: PoolConfig = { ...clientConfig, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true };
+  const Client = closingClient(pg);
+  const poolConfig: PoolConfig = { ...clientConfig, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true, Client };
   const pool = new pg.Pool(poolConfig);
   // An idle connection dropped by the server (a restart) is not an error of anything in progress.
   pool.on('error', () => undefined);
-  const store = new PostgresReleaseStore(pg, pool, target, clientConfig, options);
+  const store = new PostgresReleaseStore({ Client }, pool, target, clientConfig, options);
   try {
     await store.open();
   } catch (err) {

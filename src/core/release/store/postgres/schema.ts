@@ -38,11 +38,11 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        version integer NOT NULL,
        migrated_at timestamptz NOT NULL DEFAULT now()
      )`,
-    `CREATE TABLE qraft_blobs (
+    `CREATE TABLE IF NOT EXISTS qraft_blobs (
        sha256 char(64) PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
        bytes bytea NOT NULL
      )`,
-    `CREATE TABLE qraft_candidates (
+    `CREATE TABLE IF NOT EXISTS qraft_candidates (
        manifest_hash char(64) PRIMARY KEY CHECK (manifest_hash ~ '^[0-9a-f]{64}$'),
        manifest_sha char(64) NOT NULL REFERENCES qraft_blobs (sha256),
        payload_sha char(64) NOT NULL REFERENCES qraft_blobs (sha256),
@@ -50,7 +50,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        proposed_at text NOT NULL,
        created_at timestamptz NOT NULL DEFAULT now()
      )`,
-    `CREATE TABLE qraft_evidence (
+    `CREATE TABLE IF NOT EXISTS qraft_evidence (
        manifest_hash char(64) NOT NULL REFERENCES qraft_candidates (manifest_hash),
        report_hash char(64) NOT NULL,
        kind text NOT NULL,
@@ -58,25 +58,25 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        signature_sha char(64) REFERENCES qraft_blobs (sha256),
        PRIMARY KEY (manifest_hash, report_hash)
      )`,
-    `CREATE TABLE qraft_lineage (
+    `CREATE TABLE IF NOT EXISTS qraft_lineage (
        manifest_hash char(64) PRIMARY KEY REFERENCES qraft_candidates (manifest_hash),
        lineage_sha char(64) NOT NULL REFERENCES qraft_blobs (sha256)
      )`,
-    `CREATE TABLE qraft_stable (
+    `CREATE TABLE IF NOT EXISTS qraft_stable (
        manifest_hash char(64) PRIMARY KEY REFERENCES qraft_candidates (manifest_hash),
        stable_sha char(64) NOT NULL REFERENCES qraft_blobs (sha256)
      )`,
-    `CREATE TABLE qraft_rejections (
+    `CREATE TABLE IF NOT EXISTS qraft_rejections (
        manifest_hash char(64) PRIMARY KEY REFERENCES qraft_candidates (manifest_hash),
        rejection_sha char(64) NOT NULL REFERENCES qraft_blobs (sha256)
      )`,
-    `CREATE TABLE qraft_history (
+    `CREATE TABLE IF NOT EXISTS qraft_history (
        seq integer PRIMARY KEY CHECK (seq >= 1),
        hash char(64) NOT NULL UNIQUE,
        entry text NOT NULL,
        written_at timestamptz NOT NULL DEFAULT now()
      )`,
-    `CREATE TABLE qraft_current (
+    `CREATE TABLE IF NOT EXISTS qraft_current (
        id integer PRIMARY KEY CHECK (id = 1),
        seq integer NOT NULL REFERENCES qraft_history (seq),
        record text NOT NULL

@@ -125,7 +125,8 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
   private closed = false;
 
   constructor(
-    private readonly pg: PgModule,
+    /** node-postgres's Client (one that closes a connection that failed while connecting). */
+    private readonly pg: Pick<PgModule, 'Client'>,
     private readonly pool: Pool,
     readonly target: Target,
     private readonly clientConfig: ClientConfig,
@@ -194,7 +195,13 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        const present = (await client.query<{ present: boolean }>(`SELECT to_regclass('qraft_schema') IS NOT NULL AS present`)).rows[0].present;
+        // pg_class read with this statement's snapshot: to_regclass would answer from a catalog
+        // cache that waiting on an advisory lock does not refresh (a concurrent first write's tables).
+        const present = (
+          await client.query<{ present: boolean }>(
+            `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'qraft_schema' AND n.nspname = current_schema()) AS present`,
+          )
+        ).rows[0].present;
         const version = present ? await this.schemaVersion(client) : 0;
         if (version > SCHEMA_VERSION) throw this.versionError(version);
         for (let next = version + 1; next <= SCHEMA_VERSION; next += 1) {
