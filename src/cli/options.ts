@@ -19,6 +19,7 @@ export const OPTION_TYPES = {
   store: { type: 'string' },
   hash: { type: 'string' },
   to: { type: 'string' },
+  from: { type: 'string' },
   approver: { type: 'string' },
   note: { type: 'string' },
   force: { type: 'boolean' },

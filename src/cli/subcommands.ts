@@ -16,6 +16,7 @@ import { InputError } from '../core/shared/errors';
 import { type Format, type Options, defaultActor, engineChoice, expectedHead, historyOrder, isoDate, optional, positiveNumber, required, signKey } from './options';
 import { OPTION_HELP } from './words';
 import { reportSubcommand } from './report';
+import { TRANSFER_SUBCOMMANDS } from './transfer';
 
 export interface Outcome {
   json: unknown;
@@ -236,7 +237,8 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
       const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem${report.problems.length > 2 ? 's' : ''})` : '';
       return { json: report, text: formatVerify(report), exitCode: 1, error: `HISTORY failed verification: ${report.problems[0].replace(/\.$/, '')}${more}.` };
     },
-  },
+  },  export: TRANSFER_SUBCOMMANDS.export,
+  migrate: TRANSFER_SUBCOMMANDS.migrate,
 };
 
 /** `qraft deploy <subcommand> --help`: its usage, what it does, and each of its options. */
