@@ -6,7 +6,7 @@
 import { RefusedError } from '../../shared/errors';
 import { shortHash } from '../../shared/labels';
 import type { DeployState } from '../deploy/store';
-import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord, sealEntry } from '../deploy/history';
+import { type StackItem, deriveCurrent, findRollbackTarget, replay, rollbackTarget, sameRecord, sealEntry, stackItemOf } from '../deploy/history';
 import { type CurrentRecord, type HistoryEntry, HistoryEntrySchema } from '../deploy/schemas';
 import type { EntryFields, PreparedStoreWrite, SignStoreEntry } from './types';
 
@@ -63,11 +63,16 @@ export function draftEntry(state: DeployState, fields: EntryFields, prepared: Pr
   return HistoryEntrySchema.parse(signature ? { ...sealed, signature } : sealed);
 }
 
-/** CURRENT after appending `entry` to `state` (the replay's top, live since `entry`). */
+/** CURRENT after appending `entry` (drafted by draftEntry for `state`) to `state`: its stack moved by the entry, no replay. */
 export function currentAfter(state: DeployState, entry: HistoryEntry): CurrentRecord {
-  const history = [...state.history, entry];
-  const { stack } = replay(history);
-  const current = deriveCurrent(history, stack);
+  const stack = [...state.stack];
+  if (entry.action === 'publish') stack.push(stackItemOf(entry));
+  else {
+    const index = findRollbackTarget(stack, entry.manifest_hash);
+    if (index < 0) throw new Error('a rollback entry always names an earlier version on the stack');
+    stack.length = index + 1;
+  }
+  const current = deriveCurrent([entry], stack);
   if (!current) throw new Error('a history with entries always has a CURRENT');
   return current;
 }
