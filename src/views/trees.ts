@@ -53,12 +53,11 @@ export function registerTrees(context: vscode.ExtensionContext): ReleaseTrees {
   const deployment = new NodeTreeProvider(() => perFolder(async (folder, uri) => deploymentNodes(await deployState(folder), new Date(), uri, signatureBadges(folder))));
   const pool = new NodeTreeProvider(() =>
     perFolder(async (folder, uri) => {
-      const workspace = workspaceFor(folder);
       const state = await deployState(folder);
       const currentHash = 'error' in state ? undefined : state.current?.manifest_hash;
       let listing;
       try {
-        listing = await workspace.release.listPool();
+        listing = await workspaceFor(folder).release.listPool();
       } catch (err) {
         listing = { error: message(err) };
       }
