@@ -22,7 +22,9 @@ describe('store selection', () => {
     const withPassword = parseStoreLocator('postgresql://bob:s3cret@db.example:5433/qraft?sslmode=require', 'the qraft.store setting');
     assert.ok(withPassword.kind === 'postgres' && withPassword.hasPassword);
     assert.ok(withPassword.kind === 'postgres' && !withPassword.location.includes('s3cret'));
-    assert.equal(redactedUrl('postgresql://bob:s3cret@db.example:5433/qraft?sslmode=require'), 'postgresql://bob@db.example:5433/qraft?sslmode=require');
+    assert.equal(redactedUrl('postgresql://bob:s3cret@db.example:5433/qraft?sslmode=require'), 'postgresql://bob:***@db.example:5433/qraft?sslmode=require');
+    assert.equal(redactedUrl('postgresql:///qraft?host=/tmp/pg&password=s3cret'), 'postgresql:///qraft?host=%2Ftmp%2Fpg&password=***');
+    assert.ok(parseStoreLocator('postgresql:///qraft?password=x', '--store').kind === 'postgres' && (parseStoreLocator('postgresql:///qraft?password=x', '--store') as { hasPassword: boolean }).hasPassword);
     assert.throws(() => parseStoreLocator('mysql://db/qraft', '--store'), (err: unknown) => err instanceof InputError && /^--store names a mysql URL/.test(err.message));
     assert.throws(() => parseStoreLocator('artifacts', '$QRAFT_STORE'), (err: unknown) => err instanceof InputError && /^\$QRAFT_STORE is "artifacts", which is not a store URL/.test(err.message));
   });

@@ -24,13 +24,13 @@ export function parseStoreLocator(value: string | undefined, origin: string): St
   if (!POSTGRES_SCHEMES.includes(url.protocol)) {
     throw new InputError(`${origin} names a ${url.protocol.replace(/:$/, '')} URL; the stores are PostgreSQL (postgresql://HOST/DATABASE) or, unset, the file store.`);
   }
-  return { kind: 'postgres', url: text, location: redactedUrl(url), hasPassword: url.password !== '' };
+  return { kind: 'postgres', url: text, location: redactedUrl(url), hasPassword: url.password !== '' || url.searchParams.has('password') };
 }
 
-/** The URL as messages show it: never its password. */
+/** The URL as messages show it: its password (in the user part or a `password=` parameter) as `***`. */
 export function redactedUrl(url: URL | string): string {
   const parsed = typeof url === 'string' ? new URL(url) : new URL(url.href);
-  if (parsed.password) parsed.password = '';
-  // URL keeps "user:@host" for an emptied password; drop the colon.
-  return parsed.href.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):@/, '$1@');
+  if (parsed.password) parsed.password = '***';
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+  return parsed.href.replace(/password=\*\*\*|password=%2A%2A%2A/gi, 'password=***');
 }
