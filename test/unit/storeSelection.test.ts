@@ -67,4 +67,26 @@ describe('store selection', () => {
     const files = runCli(['deploy', 'current', '--store', ''], cwd, { QRAFT_STORE: 'not a url' });
     assert.equal(files.code, 0, files.stderr);
   });
+
+  it('a deferred store connects on first use, tries again after a failed connection, and closes what it opened once', async () => {
+    const root = tempDir();
+    let attempts = 0;
+    let closed = 0;
+    const real = new FileReleaseStore(join(root, 'pool'), join(root, 'deploy'));
+    const deferred = new DeferredStore('postgres', 'postgresql://db/qraft', async () => {
+      attempts += 1;
+      if (attempts === 1) throw new InputError('Cannot reach the PostgreSQL server at db:5432: connection refused.');
+      return Object.assign(Object.create(real) as FileReleaseStore, { close: async () => void (closed += 1) });
+    });
+    assert.equal(attempts, 0, 'nothing connects before a call');
+    await assert.rejects(deferred.readDeploy(), /Cannot reach the PostgreSQL server/);
+    assert.equal((await deferred.readDeploy()).length, 0);
+    assert.deepEqual((await deferred.list()).candidates, []);
+    assert.equal(attempts, 2, 'one connection, kept once it opened');
+    assert.equal(deferred.candidateLocation('a'.repeat(64)), `postgresql://db/qraft candidate ${'a'.repeat(64)}`);
+    await deferred.close();
+    await deferred.close();
+    assert.equal(closed, 1);
+    await assert.rejects(deferred.readDeploy(), /was closed/);
+  });
 });
