@@ -8,12 +8,13 @@
  * `qraft_release`; `watch` LISTENs on a connection of its own and reconnects after the server
  * restarts. Reads need only SELECT.
  */
+import { type Hash, createHash } from 'node:crypto';
 import type { Client, ClientConfig, Pool, PoolClient, QueryResultRow } from 'pg';
 import { InputError, RefusedError, isQraftError } from '../../../shared/errors';
 import { sha256Hex, strategyHash } from '../../../shared/hashing';
 import { parseJsonText, prettyJson, validate } from '../../../shared/json';
 import { shortHash } from '../../../shared/labels';
-import { deriveCurrent, replay, sameRecord } from '../../deploy/history';
+import { deriveCurrent, findRollbackTarget, replay, sameRecord, stackItemOf } from '../../deploy/history';
 import { type CurrentRecord, CurrentSchema, type HistoryEntry, HistoryEntrySchema } from '../../deploy/schemas';
 import type { DeployState, DeployWrite } from '../../deploy/store';
 import type { ListedCandidate, PoolListing, ProposeResult } from '../../pool/pool';
@@ -51,6 +52,39 @@ function proposedAt(manifest: Buffer): string {
     return typeof value === 'string' ? value : '';
   } catch {
     return '';
+  }
+}
+
+/**
+ * sha256 (hex) of every HISTORY row, in order: `seq hash entry`, rows joined by U+001E (a control
+ * character JSON text never holds raw, so no two lists of rows join to the same text). The server
+ * computes it without sending the rows; rowsDigest computes the same from rows read.
+ */
+const ROWS_DIGEST = `encode(sha256(convert_to(coalesce(string_agg(seq::text || ' ' || hash || ' ' || entry, chr(30) ORDER BY seq), ''), 'UTF8')), 'hex')`;
+
+/** rowsDigest's running hash: rows can be added to it (a write's own entry) without hashing the others again. */
+class RowsDigest {
+  private constructor(
+    private readonly hash: Hash,
+    private readonly rows: number,
+  ) {}
+
+  static of(rows: readonly { seq: number; hash: string; entry: string }[]): RowsDigest {
+    return rows.reduce((digest, row) => digest.with(row), new RowsDigest(createHash('sha256'), 0));
+  }
+
+  with(row: { seq: number; hash: string; entry: string }): RowsDigest {
+    const next = this.hash.copy();
+    next.update(`${this.rows > 0 ? '\u001e' : ''}${row.seq} ${row.hash} ${row.entry}`, 'utf8');
+    return new RowsDigest(next, this.rows + 1);
+  }
+
+  get count(): number {
+    return this.rows;
+  }
+
+  hex(): string {
+    return this.hash.copy().digest('hex');
   }
 }
 
@@ -122,6 +156,8 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
   /** Whether this role may create (and so migrate) the schema. */
   private canMigrate = false;
   private readonly watchers = new Set<StoreSubscription>();
+  /** The last state this object checked in full, and the digest of the rows it was checked from. */
+  private checked: { digest: RowsDigest; current: string | undefined; state: DeployState } | undefined;
   private closed = false;
 
   constructor(
@@ -490,8 +526,48 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
 
   async readDeploy(): Promise<DeployState> {
     if (!(await this.present())) return stateFromHistory([], this.location, { stored: null });
-    const { rows, current } = await this.readTransaction((client) => this.deployRows(client));
-    return this.stateFrom(rows, current);
+    return this.readTransaction((client) => this.checkedState(client));
+  }
+
+  /**
+   * The checked state as of `client`'s snapshot. The rows are read, parsed and replayed in full,
+   * unless this store object checked exactly these rows before: the server's sha256 over every
+   * row (seq, hash and entry text, in order) and CURRENT's text, both equal to what was checked,
+   * stand for them (a changed, added or removed row changes the digest), and the state checked
+   * then is used again. So a write right after a read (approve-and-publish reads, then writes)
+   * replays the chain once, not twice.
+   */
+  private async checkedState(client: Queryable): Promise<DeployState> {
+    const cached = this.checked;
+    if (cached) {
+      const [digest] = await this.query<{ count: number; digest: string | null }>(client, `SELECT count(*)::int AS count, ${ROWS_DIGEST} AS digest FROM qraft_history`);
+      const current = (await this.query<{ record: string }>(client, `SELECT record FROM qraft_current WHERE id = 1`))[0]?.record;
+      if (digest.count === cached.digest.count && digest.digest === cached.digest.hex() && current === cached.current) return cached.state;
+    }
+    const { rows, current } = await this.deployRows(client);
+    const state = this.stateFrom(rows, current);
+    this.checked = { digest: RowsDigest.of(rows), current, state };
+    return state;
+  }
+
+  /** After this object's own committed write: the state it checked, advanced by its entry (the rows are the checked ones and that entry's). */
+  private advanceChecked(before: DeployState, entry: HistoryEntry, text: string, current: CurrentRecord): void {
+    const cached = this.checked;
+    if (!cached || cached.state !== before) return;
+    const history = [...before.history, entry];
+    const stack = [...before.stack];
+    if (entry.action === 'publish') stack.push(stackItemOf(entry));
+    else stack.length = findRollbackTarget(stack, entry.manifest_hash) + 1;
+    const state: DeployState = {
+      history,
+      stack,
+      current,
+      length: history.length,
+      head: entry,
+      entry: (seq) => history[seq - 1],
+      lastPublish: (hash) => (entry.action === 'publish' && entry.manifest_hash === hash ? entry : before.lastPublish(hash)),
+    };
+    this.checked = { digest: cached.digest.with({ seq: entry.seq, hash: entry.hash, entry: text }), current: prettyJson(current), state };
   }
 
   async inspect(): Promise<DeployInspection> {
@@ -563,14 +639,14 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
         return { entry, current, head: entry.hash };
       }
       return this.readTransaction(async (client) => {
-        const { rows, current: text } = await this.deployRows(client);
-        const { entry, current } = await draft(client, this.readerOn(client), this.stateFrom(rows, text));
+        const { entry, current } = await draft(client, this.readerOn(client), await this.checkedState(client));
         return { entry, current, head: entry.hash };
       });
     }
-    return this.write((write) => `${action} ${write.entry.seq} ${write.entry.manifest_hash}`, true, async (client) => {
-      const { rows, current: text } = await this.deployRows(client);
-      const { entry, current, prepared } = await draft(client, this.readerOn(client), this.stateFrom(rows, text));
+    let before: DeployState | undefined;
+    const written = await this.write<DeployWrite>((write) => `${action} ${write.entry.seq} ${write.entry.manifest_hash}`, true, async (client) => {
+      before = await this.checkedState(client);
+      const { entry, current, prepared } = await draft(client, this.readerOn(client), before);
       if (prepared.stable) {
         const sha = await PostgresReleaseStore.insertBlob(client, PostgresReleaseStore.text(prepared.stable.text));
         if (sha !== prepared.stable.stable_hash) throw new Error('the stable manifest does not hash to the hash it was given');
@@ -586,6 +662,8 @@ export class PostgresReleaseStore extends PgPoolReader implements ReleaseStore {
       );
       return { entry, current, head: entry.hash };
     });
+    if (before) this.advanceChecked(before, written.entry, storedEntryText(written.entry), written.current);
+    return written;
   }
 
   // ---- transfer (store/transfer.ts): the stored bytes as they are ----
