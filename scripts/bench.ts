@@ -25,6 +25,7 @@ import { REBALANCE_ALL } from '../src/core/backtest/signals/types';
 import { type Row, extraBenchmarks, ratio } from './benchExtra';
 import { bundleBenchmarks } from './benchBundle';
 import { releaseBenchmarks } from './benchRelease';
+import { storeBenchmarks } from './benchStore';
 
 const DAY = 86_400_000;
 
@@ -254,6 +255,8 @@ async function main(): Promise<void> {
     // The release store's growth and the extension bundle (scripts/benchRelease.ts, scripts/benchBundle.ts).
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     for (const row of await releaseBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
+    // The PostgreSQL store beside the file store (scripts/benchStore.ts: the test harness's throwaway server).
+    for (const row of await storeBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
     for (const row of await bundleBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -199,8 +199,12 @@ describe('PostgreSQL store (real server)', function () {
       const db = await pg.cluster.createDatabase();
       const store = await openStore(db.url);
       const a = await propose(store, 'tamper');
+      const b = await propose(store, 'tamper-next');
       await publish(store, a);
+      // This store object has checked the chain (and keeps what it checked): an edit behind its back must still be seen.
+      assert.equal((await store.readDeploy()).length, 1);
       await pg.cluster.sql(db.name, `UPDATE qraft_history SET entry = replace(entry, '"note": ""', '"note": "edited"')`);
+      await assert.rejects(publish(store, b), (err: unknown) => err instanceof RefusedError && err.refusal.kind === 'integrity');
       const inspected = await store.inspect();
       assert.equal(inspected.report.ok, false);
       assert.match(inspected.report.problems.join('; '), /altered after it was written/);
