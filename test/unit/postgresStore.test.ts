@@ -209,7 +209,7 @@ describe('PostgreSQL store (real server)', function () {
       assert.equal(inspected.report.ok, false);
       assert.match(inspected.report.problems.join('; '), /altered after it was written/);
       await assert.rejects(store.readDeploy(), (err: unknown) => err instanceof RefusedError && err.refusal.kind === 'integrity');
-      await pg.cluster.sql(db.name, `UPDATE qraft_blobs SET bytes = convert_to('{"name": "x", "version": "1"}', 'UTF8') WHERE sha256 = (SELECT payload_sha FROM qraft_candidates)`);
+      await pg.cluster.sql(db.name, `UPDATE qraft_blobs SET bytes = convert_to('{"name": "x", "version": "1"}', 'UTF8') WHERE sha256 = (SELECT payload_sha FROM qraft_candidates WHERE manifest_hash = $1)`, [a]);
       await assert.rejects(store.candidate(a), /altered in the database/);
     });
   });
