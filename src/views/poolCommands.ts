@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
-import type { ReleaseService } from '../core/release/service';
 import { fileStoreOf } from '../core/release/store/file';
 import { InputError } from '../core/shared/errors';
-import { prettyJson } from '../core/shared/json';
 import { shortHash, strategyLabel } from '../core/shared/labels';
 import { guarded } from './errors';
 import { commandTarget } from './models/nodes';
 import { pickCandidate } from './pickers';
+import { registryUri } from './registryCommands';
 import { type WorkspaceRelease, releaseIn } from './workspace';
 
 /** The workspace and the pool entry a command acts on: its tree row's (or hash argument's), else picked. */
@@ -19,17 +18,15 @@ async function pickEntry(argument: unknown): Promise<{ target: WorkspaceRelease;
 
 /**
  * A pool entry's payload or manifest (the stable one when approved) as a document: its file in the
- * file store, else a read-only copy (an untitled JSON document) of what the database store holds.
+ * file store, else a read-only `qraft-registry` document of what the database store holds.
  */
-export async function poolDocument(release: ReleaseService, hash: string, part: 'payload' | 'manifest'): Promise<vscode.Uri> {
-  const files = fileStoreOf(release.store);
-  const candidate = await release.store.candidate(hash);
-  if (files) {
-    const path = part === 'payload' ? files.pool.candidateFiles(hash).payload : candidate.stable ? files.pool.stableFiles(hash).manifest : files.pool.candidateFiles(hash).manifest;
-    return vscode.Uri.file(path);
-  }
-  const value = part === 'payload' ? candidate.payload : (candidate.stable ?? candidate.manifest);
-  return (await vscode.workspace.openTextDocument({ language: 'json', content: prettyJson(value) })).uri;
+export async function poolDocument(target: WorkspaceRelease, hash: string, part: 'payload' | 'manifest'): Promise<vscode.Uri> {
+  const files = fileStoreOf(target.release.store);
+  if (!files) return registryUri(`/${part}/${hash}/${part}.json`, target.folder);
+  // Read (and re-hashed) first, as before: a damaged candidate is reported, not opened.
+  const candidate = await target.release.store.candidate(hash);
+  if (part === 'payload') return vscode.Uri.file(files.pool.candidateFiles(hash).payload);
+  return vscode.Uri.file(candidate.stable ? files.pool.stableFiles(hash).manifest : files.pool.candidateFiles(hash).manifest);
 }
 
 /** Open a pool entry's manifest, and compare a candidate's strategy with CURRENT's in a diff. */
@@ -40,7 +37,7 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
       guarded(log, vscode.l10n.t('Open Manifest'), async (argument?: unknown) => {
         const entry = await pickEntry(argument);
         if (!entry) return;
-        await vscode.window.showTextDocument(await poolDocument(entry.target.release, entry.hash, 'manifest'), { preview: true });
+        await vscode.window.showTextDocument(await poolDocument(entry.target, entry.hash, 'manifest'), { preview: true });
       }),
     ),
     vscode.commands.registerCommand(
@@ -54,8 +51,8 @@ export function registerPoolCommands(context: vscode.ExtensionContext, log: vsco
         const candidate = await target.release.store.candidate(hash);
         await vscode.commands.executeCommand(
           'vscode.diff',
-          await poolDocument(target.release, current.manifest_hash, 'payload'),
-          await poolDocument(target.release, hash, 'payload'),
+          await poolDocument(target, current.manifest_hash, 'payload'),
+          await poolDocument(target, hash, 'payload'),
           `CURRENT ${shortHash(current.manifest_hash)} ↔ ${strategyLabel(candidate.manifest.strategy)} ${shortHash(hash)}`,
         );
       }),

@@ -19,9 +19,10 @@ export const REGISTRY_SCHEME = 'qraft-registry';
 
 /**
  * A document of the scheme: `qraft-registry:/show/<hash>/<label>.md`, `/diff/<a>/<b>/<labels>.md`,
- * `/payload/<hash>/payload.json`, with the workspace folder's URI as the query.
+ * `/payload/<hash>/payload.json`, `/manifest/<hash>/manifest.json` (the stable one when approved), with
+ * the workspace folder's URI as the query.
  */
-function registryUri(path: string, folder: vscode.WorkspaceFolder): vscode.Uri {
+export function registryUri(path: string, folder: vscode.WorkspaceFolder): vscode.Uri {
   return vscode.Uri.from({ scheme: REGISTRY_SCHEME, path, query: folder.uri.toString() });
 }
 
@@ -48,6 +49,10 @@ async function documentText(uri: vscode.Uri): Promise<string> {
       return diffMarkdown(await release.diff(hash(parts[1]), hash(parts[2])));
     case 'payload':
       return `${JSON.stringify((await release.show(hash(parts[1]))).payload, null, 2)}\n`;
+    case 'manifest': {
+      const candidate = await release.store.candidate(hash(parts[1]));
+      return `${JSON.stringify(candidate.stable ?? candidate.manifest, null, 2)}\n`;
+    }
     default:
       throw new InputError(vscode.l10n.t('Not a version of the pool: {0}', uri.toString()));
   }
