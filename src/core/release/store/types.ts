@@ -252,9 +252,6 @@ export interface ReleaseStore extends PoolReader {
   close(): Promise<void>;
 }
 
-/** Where a store is: folders (the file store) or a PostgreSQL URL. */
-export type StoreLocator = { kind: 'file'; poolRoot: string; deployDir: string } | { kind: 'postgres'; url: string };
-
 /** Options every back end's factory takes. */
 export interface StoreOptions {
   /** The clock entries, manifests and rejections are stamped with (tests fix it). */
