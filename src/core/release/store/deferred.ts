@@ -61,13 +61,14 @@ export class DeferredStore implements ReleaseStore {
     const attempt = () => {
       this.store().then(
         (store) => {
-          if (disposed) return;
+          if (disposed || this.closed) return;
           inner = store.watch(onChange);
           // Connected now: whatever was shown before may be stale.
           onChange();
         },
         () => {
-          if (!disposed) timer = setTimeout(attempt, 5000);
+          // A closed store is not retried: its owner opens a new one (a new setting or password).
+          if (!disposed && !this.closed) timer = setTimeout(attempt, 5000);
         },
       );
     };
