@@ -9,7 +9,8 @@
  *
  *   npx tsx scripts/benchStore.ts
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deriveCurrent, replay, sealEntry } from '../src/core/release/deploy/history';
@@ -23,6 +24,7 @@ import { PgCluster } from '../test/support/postgres';
 import { extendHistory } from './benchRelease';
 
 const REPO = resolve(__dirname, '..');
+const CLI = join(REPO, 'dist', 'cli.js');
 
 export interface StoreBenchRow {
   what: string;
@@ -187,6 +189,31 @@ async function throughput(backend: Backend, publishers = 16, each = 8): Promise<
   return (publishers * each) / seconds;
 }
 
+/** The CLI's approve-and-publish end to end (a process per run: connect, read, write) on a PostgreSQL store of `entries` entries. */
+async function cliPublishOnPostgres(cluster: PgCluster, entries: number, runs: number): Promise<number> {
+  const db = await cluster.createDatabase('bench_cli');
+  const ws = temp('qraft-bench-cli-pg-');
+  cpSync(join(REPO, 'examples'), ws, { recursive: true, filter: (src) => !src.includes(join(REPO, 'examples', 'artifacts')) });
+  writeFileSync(join(ws, 'qraft.config.json'), JSON.stringify({ approval: { require_precheck: false, require_canary: 'never', recheck: 'none' } }));
+  const store = await openPostgresStore(db.url);
+  stores.push(store);
+  const service = new ReleaseService({ poolRoot: join(ws, 'artifacts', 'pool'), store });
+  await seeded(service);
+  if (entries > 2) await extendPgHistory(cluster, db.name, entries);
+  let version = 0;
+  let next = '';
+  return minMs(
+    runs,
+    async () => {
+      const run = spawnSync(process.execPath, [CLI, 'deploy', 'approve-and-publish', '--hash', next, '--approver', 'bob', '--store', db.url], { cwd: ws, encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`approve-and-publish failed: ${run.stderr}`);
+    },
+    async () => {
+      next = (await service.propose(payload(`9.3.${version++}`), { proposed_by: 'alice' })).manifest_hash;
+    },
+  );
+}
+
 export async function storeBenchmarks(options: { runs?: number; log?: (line: string) => void } = {}): Promise<StoreBenchRow[]> {
   const runs = options.runs ?? 5;
   const log = options.log ?? (() => undefined);
@@ -208,6 +235,12 @@ export async function storeBenchmarks(options: { runs?: number; log?: (line: str
       const [f, p] = [latency['file store'][entries], latency.PostgreSQL[entries]];
       rows.push({ what: `store publish, ${entries.toLocaleString('en-US')} HISTORY entries, PostgreSQL vs file store`, figure: `${fmt(p.publish)} vs ${fmt(f.publish)} ms`, target: '—', met: true });
       rows.push({ what: `store verify, ${entries.toLocaleString('en-US')} HISTORY entries, PostgreSQL vs file store`, figure: `${fmt(p.verify)} vs ${fmt(f.verify)} ms`, target: '—', met: true });
+    }
+    if (existsSync(CLI)) {
+      const small = await cliPublishOnPostgres(cluster, 10, runs);
+      const large = await cliPublishOnPostgres(cluster, 10_000, runs);
+      log(`  PostgreSQL, CLI approve-and-publish end to end: ${fmt(small)} ms at 10 entries, ${fmt(large)} ms at 10k`);
+      rows.push({ what: 'CLI approve-and-publish end to end on PostgreSQL, 10 / 10k HISTORY entries', figure: `${fmt(small)} / ${fmt(large)} ms`, target: '—', met: true });
     }
     const rates: Record<string, number> = {};
     for (const backend of backends) {
