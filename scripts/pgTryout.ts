@@ -35,10 +35,13 @@ async function main(): Promise<void> {
     'Ctrl-C stops the server and removes it.',
   ];
   console.log(lines.join('\n'));
+  // Signal listeners alone do not keep Node running: a timer does, until Ctrl-C.
+  const keepAlive = setInterval(() => undefined, 60_000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(keepAlive);
   cluster.dispose();
   console.log('\nStopped and removed.');
 }
