@@ -76,6 +76,9 @@ async function openPostgres(url: string, options: PostgresStoreOptions): Promise
     connectionString: withPassword(target.url, options.password),
     application_name: 'qraft',
     connectionTimeoutMillis: 15_000,
+    // TCP keep-alive: a listener whose server vanished without closing the connection notices, and reconnects.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   };
   const Client = closingClient(pg);
   const poolConfig: PoolConfig = { ...clientConfig, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true, Client };
