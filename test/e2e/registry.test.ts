@@ -180,6 +180,8 @@ describe('the registry in a real VS Code', function () {
         await session.page.waitForTimeout(500);
         return false;
       });
+      await session.page.mouse.move(1200, 700);
+      await session.page.waitForTimeout(300);
       await session.screenshot('registry-06-rejected');
       // As the CLI lists it.
       const listed = execFileSync(process.execPath, [CLI, 'deploy', 'list'], { cwd: ws, encoding: 'utf8' });
