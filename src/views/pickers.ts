@@ -37,6 +37,8 @@ export async function askActor(folder: vscode.WorkspaceFolder, prompt: string): 
   const value = await vscode.window.showInputBox({
     prompt,
     value: await defaultActor(folder.uri.fsPath),
+    // Asked right after a click in a report page, whose webview may take the focus back a moment later.
+    ignoreFocusOut: true,
     validateInput: (text) => (text.trim() ? undefined : vscode.l10n.t('A name is required: HISTORY records who did it.')),
   });
   return value?.trim() || dismissed();
@@ -46,6 +48,7 @@ export async function askNote(prompt: string, required = false): Promise<string>
   const value = await vscode.window.showInputBox({
     prompt,
     placeHolder: required ? vscode.l10n.t('Required') : vscode.l10n.t('Optional'),
+    ignoreFocusOut: true,
     validateInput: (text) => (required && !text.trim() ? vscode.l10n.t('A note is required here.') : undefined),
   });
   return value === undefined ? dismissed() : value.trim();

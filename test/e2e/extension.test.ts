@@ -11,6 +11,9 @@ import { answerInput, contextMenu, dialogButton, openQraftSidebar, runCommand, t
 
 const CLI = join(REPO, 'dist', 'cli.js');
 const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string; category: string }[] } };
+// The manifest's titles are %keys% into package.nls.json (the workbench here runs in English).
+const nls = JSON.parse(readFileSync(join(REPO, 'package.nls.json'), 'utf8')) as Record<string, string>;
+const localized = (text: string) => text.replace(/^%(.+)%$/, (whole, key: string) => nls[key] ?? whole);
 
 function cli(ws: string, ...args: string[]): string {
   return execFileSync(process.execPath, [CLI, 'deploy', ...args], { cwd: ws, encoding: 'utf8' });
@@ -63,7 +66,7 @@ describe('the extension in a real VS Code', function () {
     }
     await page.keyboard.press('Escape');
     const hidden = new Set(['qraft.refresh']);
-    const expected = manifest.contributes.commands.filter((command) => !hidden.has(command.command)).map((command) => `${command.category}: ${command.title}`);
+    const expected = manifest.contributes.commands.filter((command) => !hidden.has(command.command)).map((command) => `${localized(command.category)}: ${localized(command.title)}`);
     assert.deepEqual(expected.filter((title) => !titles.has(title)), [], `missing from the palette; seen: ${[...titles].join(' | ')}`);
     await runCommand(page, 'Qraft: Verify Release History');
     await page.locator('.notifications-toasts .notification-toast', { hasText: 'HISTORY verified: 2 entries' }).first().waitFor();

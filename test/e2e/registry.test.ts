@@ -172,8 +172,16 @@ describe('the registry in a real VS Code', function () {
       const rejection = readJson(join(ws, 'artifacts', 'pool', 'candidates', hash, 'rejection.json'));
       assert.deepEqual([rejection.kind, rejection.manifest_hash, rejection.rejected_by, rejection.note], ['qraft.rejection', hash, 'carol', 'trades too late; rework the averages']);
       // The collapsed Rejected group holds it, with who and why.
-      await treeRows(session.page, 'Strategy Pool').filter({ hasText: /^Rejected/ }).first().click();
-      await until('the rejected row', async () => (await treeTexts(session.page, 'Strategy Pool')).some((line) => line.includes('sma-cross-spy@1.1.0') && line.includes('rejected by carol')));
+      // (A click toggles the group; a refresh by the file watchers may land in between, so click until it shows.)
+      const group = treeRows(session.page, 'Strategy Pool').filter({ hasText: /^Rejected/ }).first();
+      await until('the rejected row', async () => {
+        if ((await treeTexts(session.page, 'Strategy Pool')).some((line) => line.includes('sma-cross-spy@1.1.0') && line.includes('rejected by carol'))) return true;
+        await group.click();
+        await session.page.waitForTimeout(500);
+        return false;
+      });
+      await session.page.mouse.move(1200, 700);
+      await session.page.waitForTimeout(300);
       await session.screenshot('registry-06-rejected');
       // As the CLI lists it.
       const listed = execFileSync(process.execPath, [CLI, 'deploy', 'list'], { cwd: ws, encoding: 'utf8' });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSetOptions } from '../../src/cli/options';
@@ -7,8 +7,13 @@ import { loadConfig } from '../../src/core/release/config';
 import { InputError } from '../../src/core/shared/errors';
 
 describe('configuration', () => {
-  const root = mkdtempSync(join(tmpdir(), 'qraft-config-'));
-  writeFileSync(join(root, 'qraft.config.json'), JSON.stringify({ gates: { consistency: { tolerance: 0.05, floors: { sharpe: 0.2 } } }, approval: { forbid_self_approval: true } }));
+  let root = '';
+  // Made when the tests run, not when the file loads: the suite runs for minutes before reaching these.
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'qraft-config-'));
+    writeFileSync(join(root, 'qraft.config.json'), JSON.stringify({ gates: { consistency: { tolerance: 0.05, floors: { sharpe: 0.2 } } }, approval: { forbid_self_approval: true } }));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('defaults, then the file, then typed overrides key by key, without dropping the file’s other keys', () => {
     const { config } = loadConfig({ root, overrides: { gates: { consistency: { floors: { ann_vol: 0.03 } } }, canary: { max_drawdown: 0.1 } } });

@@ -1,8 +1,8 @@
 /**
  * English and Simplified Chinese for every manifest string and every runtime message of the
- * extension. The workbench in zh-cn is not started here (the offline code-server has no Chinese
- * language pack); these checks make sure there is nothing left for it to show in English but
- * the core's own sentences (errors, report text), which stay English like the CLI.
+ * extension: nothing is left to show in English but the core's own sentences (errors, report
+ * text), which stay English like the CLI. The workbench itself runs in zh-cn in the e2e suite
+ * (test/e2e/registry.test.ts, with a stand-in language pack that switches code-server's locale).
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
