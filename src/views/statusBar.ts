@@ -13,7 +13,7 @@ export function registerCurrentStatus(context: vscode.ExtensionContext): { refre
     if (!folder) return item.hide();
     const state = await deployState(folder);
     if ('error' in state) {
-      item.text = `$(error) ${vscode.l10n.t('Qraft: deploy files need attention')}`;
+      item.text = `$(error) ${state.store === 'postgres' ? vscode.l10n.t('Qraft: the release store needs attention') : vscode.l10n.t('Qraft: deploy files need attention')}`;
       item.tooltip = state.error;
     } else if (state.current) {
       item.text = `$(rocket) ${strategyLabel(state.current.strategy)}`;

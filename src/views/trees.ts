@@ -2,11 +2,11 @@ import * as vscode from 'vscode';
 import type { HistoryEntry } from '../core/release/deploy/schemas';
 import type { DeployState } from '../core/release/deploy/store';
 import type { EntrySignature } from '../core/release/service';
-import { deploymentNodes } from './models/deployment';
+import { type DeployProblem, deploymentNodes } from './models/deployment';
 import { type ViewNode, folderRow } from './models/nodes';
 import { poolNodes } from './models/pool';
 import { NodeTreeProvider } from './treeItems';
-import { workspaceFor } from './workspace';
+import { storeKindFor, workspaceFor } from './workspace';
 
 export interface ReleaseTrees {
   deployment: NodeTreeProvider;
@@ -30,11 +30,11 @@ async function perFolder(build: (folder: vscode.WorkspaceFolder, uri: string) =>
     .map(({ folder, children }) => folderRow({ index: folder.index, name: folder.name, uri: folder.uri.toString() }, children));
 }
 
-export async function deployState(folder: vscode.WorkspaceFolder): Promise<DeployState | { error: string }> {
+export async function deployState(folder: vscode.WorkspaceFolder): Promise<DeployState | DeployProblem> {
   try {
     return await workspaceFor(folder).release.store.readDeploy();
   } catch (err) {
-    return { error: message(err) };
+    return { error: message(err), store: storeKindFor(folder) };
   }
 }
 

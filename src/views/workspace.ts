@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { InputError } from '../core/shared/errors';
 import { type QraftWorkspace, closeStores, openWorkspace } from '../core/release/workspace';
-import type { ReleaseStore } from '../core/release/store/types';
+import type { ReleaseStore, StoreKind } from '../core/release/store/types';
 import { folderNamed } from './models/nodes';
 import { settingOverrides, stringSetting } from './settings';
 import { storePasswordFor, storeSetting } from './storePassword';
@@ -49,6 +49,18 @@ export function workspaceFor(folder: vscode.WorkspaceFolder): QraftWorkspace {
     overrides: settingOverrides(folder),
     overridesLabel: 'the qraft.* settings',
   });
+}
+
+/**
+ * The kind of store a folder is set to use, for wording a problem: 'postgres' when qraft.store (or
+ * else $QRAFT_STORE) names one, even a bad one (a setting's problem is the store's, not a file's).
+ */
+export function storeKindFor(folder: vscode.WorkspaceFolder): StoreKind {
+  try {
+    return workspaceFor(folder).release.store.kind;
+  } catch {
+    return stringSetting(folder, 'store') || process.env.QRAFT_STORE?.trim() ? 'postgres' : 'file';
+  }
 }
 
 export interface WorkspaceRelease extends QraftWorkspace {

@@ -51,6 +51,15 @@ describe('view models', () => {
       assert.equal(node.contextValue, CONTEXT.problem);
       assert.match(node.description ?? '', /not valid JSON/);
     });
+
+    it('words the problem of a database store as the release store’s, not the deploy files’', () => {
+      const error = 'Cannot reach the PostgreSQL server at db.example:5432: connection refused.';
+      const [db] = deploymentNodes({ error, store: 'postgres' }, NOW);
+      assert.equal(db.label, 'The release store needs attention');
+      assert.equal(db.description, error);
+      assert.equal(db.contextValue, CONTEXT.problem);
+      assert.equal(deploymentNodes({ error: 'broken', store: 'file' }, NOW)[0].label, 'Deploy files need attention');
+    });
   });
 
   describe('Strategy Pool tree', () => {

@@ -1,6 +1,7 @@
 import type { HistoryEntry } from '../../core/release/deploy/schemas';
 import type { DeployState } from '../../core/release/deploy/store';
 import type { EntrySignature } from '../../core/release/service';
+import type { StoreKind } from '../../core/release/store/types';
 import { shortHash, strategyLabel } from '../../core/shared/labels';
 import { l10n } from './localize';
 import { type ViewNode, inFolder, relativeAge } from './nodes';
@@ -16,14 +17,21 @@ export const CONTEXT = {
 /**
  * The Deployment tree: CURRENT, then HISTORY newest first. A history entry offers "Rollback to
  * this version" when its version can still be rolled back to (it is on the stack, below the top).
- * An unreadable deploy dir shows its problem instead of guessing. No nodes at all = the welcome.
+ * An unreadable deploy dir (or an unreachable database store) shows its problem instead of guessing. No nodes at all = the welcome.
  * Every row carries `folder` (the workspace folder's URI string), so its commands act there.
  * With `signature`, a signed entry carries a badge: verified (its key is allowed for its actor) or
  * not; an unsigned entry says so in its tooltip.
  */
-export function deploymentNodes(state: DeployState | { error: string }, now: Date, folder?: string, signature?: (entry: HistoryEntry) => EntrySignature): ViewNode[] {
+/** Why the deploy state could not be read; `store: 'postgres'` for a database store (or a store URL), whose problem is not a file's. */
+export interface DeployProblem {
+  error: string;
+  store?: StoreKind;
+}
+
+export function deploymentNodes(state: DeployState | DeployProblem, now: Date, folder?: string, signature?: (entry: HistoryEntry) => EntrySignature): ViewNode[] {
   if ('error' in state) {
-    return inFolder([{ id: 'problem', label: l10n.t('Deploy files need attention'), description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }], folder);
+    const label = state.store === 'postgres' ? l10n.t('The release store needs attention') : l10n.t('Deploy files need attention');
+    return inFolder([{ id: 'problem', label, description: state.error, tooltip: state.error, icon: 'error', iconColor: 'errorForeground', contextValue: CONTEXT.problem }], folder);
   }
   if (state.history.length === 0 && !state.current) return [];
   const nodes: ViewNode[] = [];
