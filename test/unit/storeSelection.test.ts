@@ -26,7 +26,28 @@ describe('store selection', () => {
     assert.equal(redactedUrl('postgresql:///qraft?host=/tmp/pg&password=s3cret'), 'postgresql:///qraft?host=%2Ftmp%2Fpg&password=***');
     assert.ok(parseStoreLocator('postgresql:///qraft?password=x', '--store').kind === 'postgres' && (parseStoreLocator('postgresql:///qraft?password=x', '--store') as { hasPassword: boolean }).hasPassword);
     assert.throws(() => parseStoreLocator('mysql://db/qraft', '--store'), (err: unknown) => err instanceof InputError && /^--store names a mysql URL/.test(err.message));
-    assert.throws(() => parseStoreLocator('artifacts', '$QRAFT_STORE'), (err: unknown) => err instanceof InputError && /^\$QRAFT_STORE is "artifacts", which is not a store URL/.test(err.message));
+    assert.throws(() => parseStoreLocator('artifacts', '$QRAFT_STORE'), (err: unknown) => err instanceof InputError && /^the store URL given by \$QRAFT_STORE is not a valid postgresql:\/\/ URL/.test(err.message));
+  });
+
+  it('a malformed URL is not quoted in its error, so a password in it is not printed', () => {
+    for (const malformed of ['postgresql://bob:s3cret@db.example:54x2/qraft', 'postgresql://bob:s3cret@[db.example/qraft']) {
+      assert.throws(
+        () => parseStoreLocator(malformed, '--store'),
+        (err: unknown) =>
+          err instanceof InputError &&
+          err.message.startsWith('the store URL given by --store is not a valid postgresql:// URL') &&
+          !err.message.includes('s3cret') &&
+          !err.message.includes('bob'),
+        malformed,
+      );
+    }
+    // Without a scheme, the user name reads as one: the sentence names it, not the password.
+    assert.throws(() => parseStoreLocator('bob:s3cret@db.example/qraft', '--store'), (err: unknown) => err instanceof InputError && /^--store names a bob URL/.test(err.message) && !err.message.includes('s3cret'));
+    // The CLI prints that sentence alone: exit 2, no password on stderr or stdout.
+    const run = runCli(['deploy', 'current', '--store', 'postgresql://bob:s3cret@db.example:54x2/qraft'], tempDir());
+    assert.equal(run.code, 2);
+    assert.equal(run.stderr.trim(), 'qraft: the store URL given by --store is not a valid postgresql:// URL: give postgresql://HOST/DATABASE, or leave it unset for the file store.');
+    assert.equal(`${run.stdout}${run.stderr}`.includes('s3cret'), false);
   });
 
   it('openWorkspace opens the file store by default and a PostgreSQL URL lazily (nothing connects until a call), named without its password', async () => {
@@ -62,7 +83,7 @@ describe('store selection', () => {
     assert.equal(flag.stderr.trim().split('\n').length, 1);
     const env = runCli(['deploy', 'list'], cwd, { QRAFT_STORE: 'not a url' });
     assert.equal(env.code, 2);
-    assert.match(env.stderr, /^qraft: \$QRAFT_STORE is "not a url", which is not a store URL/);
+    assert.match(env.stderr, /^qraft: the store URL given by \$QRAFT_STORE is not a valid postgresql:\/\/ URL/);
     // --store wins over $QRAFT_STORE; an empty one is the file store.
     const files = runCli(['deploy', 'current', '--store', ''], cwd, { QRAFT_STORE: 'not a url' });
     assert.equal(files.code, 0, files.stderr);

@@ -19,7 +19,8 @@ export function parseStoreLocator(value: string | undefined, origin: string): St
   try {
     url = new URL(text);
   } catch {
-    throw new InputError(`${origin} is "${text}", which is not a store URL: give postgresql://HOST/DATABASE, or leave it unset for the file store.`);
+    // Not quoted: a malformed URL may still carry a password (postgresql://bob:s3cret@host:54x2/db).
+    throw new InputError(`the store URL given by ${origin} is not a valid postgresql:// URL: give postgresql://HOST/DATABASE, or leave it unset for the file store.`);
   }
   if (!POSTGRES_SCHEMES.includes(url.protocol)) {
     throw new InputError(`${origin} names a ${url.protocol.replace(/:$/, '')} URL; the stores are PostgreSQL (postgresql://HOST/DATABASE) or, unset, the file store.`);
