@@ -144,4 +144,23 @@ describe('the team store in two real VS Code windows (one PostgreSQL database)',
     await b!.page.waitForTimeout(300);
     await b!.screenshot('team-store-b-after-rollback');
   });
+
+  it('the server stopped: window B says the release store needs attention (tree and status bar); started again, B reconnects and reads CURRENT without a refresh', async () => {
+    pg.cluster.stopServer('fast');
+    // The Deployment view's Refresh (the palette hides it): reads the store now.
+    const header = b!.page.locator('.part.sidebar .pane-header', { hasText: 'Deployment' });
+    await header.hover();
+    await header.locator('.action-label[aria-label="Refresh"]').click();
+    const problem = await until('the store problem in window B', async () => (await treeTexts(b!.page, 'Deployment')).find((text) => text.startsWith('The release store needs attention')), 30_000);
+    assert.match(problem, /PostgreSQL/);
+    assert.doesNotMatch(problem, /deploy files/i);
+    await statusItem(b!, 'Qraft: the release store needs attention').waitFor({ timeout: 10_000 });
+    await b!.page.mouse.move(1200, 700);
+    await b!.page.waitForTimeout(300);
+    await b!.screenshot('team-store-b-server-down');
+    pg.cluster.startServer();
+    // The listener reconnects (its pause grows to 5 s at most) and re-reads: no refresh from here on.
+    await until('CURRENT 1.0.0 in window B after the restart', async () => currentRow(await treeTexts(b!.page, 'Deployment'), 'sma-cross-spy@1.0.0'), 30_000);
+    await statusItem(b!, 'sma-cross-spy@1.0.0').waitFor({ timeout: 10_000 });
+  });
 });
