@@ -117,6 +117,10 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         return _fail(ERROR_RAY_FAILED, "Wrong arguments; expected ADDRESS.")
     address = argv[0].strip()
+    # As `ray start` does: with a token at hand and no mode chosen, the cluster expects token auth.
+    token = os.environ.get("RAY_AUTH_TOKEN") or os.path.exists(os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token"))
+    if "RAY_AUTH_MODE" not in os.environ and token:
+        os.environ["RAY_AUTH_MODE"] = "token"
     try:
         import ray
     except Exception as exc:  # noqa: BLE001 - any import failure means "not usable"

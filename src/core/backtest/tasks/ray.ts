@@ -249,7 +249,7 @@ class Driver {
 /** The driver's fatal error as one sentence: Ray missing or the address unreachable are bad input. */
 function driverError(error: { code: string; message: string }, python: string, address: string): Error {
   const detail = error.message.replace(/\.$/, '');
-  if (error.code === 'ray_missing') return new InputError(`Ray is not installed in ${python} (${detail}); install it with ${python} -m pip install "ray[default]==${RAY_PIN}".`);
+  if (error.code === 'ray_missing') return new InputError(`Ray is not installed in ${python}; install it with ${python} -m pip install "ray[default]==${RAY_PIN}".`);
   if (error.code === 'ray_unreachable') return new InputError(`The Ray cluster at ${address} cannot be reached: ${detail}.`);
   return new InternalError(`The Ray run failed: ${detail}.`);
 }
