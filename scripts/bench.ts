@@ -25,6 +25,7 @@ import { REBALANCE_ALL } from '../src/core/backtest/signals/types';
 import { type Row, extraBenchmarks, ratio } from './benchExtra';
 import { bundleBenchmarks } from './benchBundle';
 import { releaseBenchmarks } from './benchRelease';
+import { computeBenchmarks } from './benchCompute';
 
 const DAY = 86_400_000;
 
@@ -255,6 +256,8 @@ async function main(): Promise<void> {
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     for (const row of await releaseBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
     for (const row of await bundleBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
+    // The precise cost grid serially, on the local pool and on Ray (scripts/benchCompute.ts).
+    for (const [what, how, time, speedUp] of await computeBenchmarks()) rows.push([what, how, time, speedUp]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
