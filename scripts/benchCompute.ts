@@ -60,13 +60,14 @@ function comparable(report: Record<string, unknown>): string {
 }
 
 /** Kills a `ray start` cluster by pid: the processes naming its temp dir and everything below them. */
-function stopCluster(temp: string): void {
+function stopCluster(temp: string, address: string): void {
   const all = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean)
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line) as RegExpExecArray)
     .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] }));
-  const doomed = new Set(all.filter((p) => p.args.includes(temp)).map((p) => p.pid));
+  // (The Ray Client server names the GCS address, not the temp dir.)
+  const doomed = new Set(all.filter((p) => p.args.includes(temp) || (address !== '' && p.args.includes(`--address=${address}`))).map((p) => p.pid));
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of all) if (doomed.has(p.ppid) && !doomed.has(p.pid)) grew = doomed.add(p.pid) !== undefined;
@@ -86,6 +87,7 @@ export async function computeBenchmarks(): Promise<ComputeRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'qraft-bench-compute-'));
   const rows: ComputeRow[] = [];
   let temp = '';
+  let address = '';
   try {
     const universe = pricesFolder(dir);
     const strategyPath = join(dir, 'strategy.json');
@@ -120,13 +122,14 @@ export async function computeBenchmarks(): Promise<ComputeRow[]> {
     if (existsSync(RAY)) {
       temp = mkdtempSync('/tmp/qb');
       const clusterStarted = Date.now();
-      const out = execFileSync(RAY, ['start', '--head', '--num-cpus', '2', '--temp-dir', temp, '--port', String(20000 + Math.floor(Math.random() * 20000)), '--include-dashboard=false', '--disable-usage-stats'], {
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const out = execFileSync(RAY, ['start', '--head', '--num-cpus', '2', '--temp-dir', temp, '--port', String(port), '--ray-client-server-port', String(port + 1), '--include-dashboard=false', '--disable-usage-stats'], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
         env: { ...process.env, RAY_USAGE_STATS_ENABLED: '0' },
       });
       const clusterMs = Date.now() - clusterStarted;
-      const address = /ray start --address='([^']+)'/.exec(out)?.[1];
+      address = /ray start --address='([^']+)'/.exec(out)?.[1] ?? '';
       if (!address) throw new Error('ray start printed no address');
       const local = new LocalExecutor({ jobs: 2 });
       const connectStarted = Date.now();
@@ -140,7 +143,7 @@ export async function computeBenchmarks(): Promise<ComputeRow[]> {
       rows.push(['Ray overhead', `cluster start ${(clusterMs / 1000).toFixed(1)} s; driver connect ${(connectMs / 1000).toFixed(1)} s`, `${((ray.ms - pool.ms) / tasks).toFixed(0)} ms/task`, 'vs --jobs 2, same 2 CPUs']);
     } else rows.push([label, '--ray', 'skipped', `Ray is not installed in ${PYTHON}`]);
   } finally {
-    if (temp) stopCluster(temp);
+    if (temp) stopCluster(temp, address);
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;

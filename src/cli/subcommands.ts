@@ -47,7 +47,8 @@ const DATA_OPTIONS = ['strategy', 'prices', 'symbol', 'start', 'end'];
 /** Step names on stderr while a long run works, when a person is watching a terminal. */
 function progressReporter(format: Format, what: string): ((step: string) => void) | undefined {
   if (format !== 'text' || !process.stderr.isTTY) return undefined;
-  return (step) => process.stderr.write(`${what}: ${step}…\n`);
+  // \r and erase-line: a step replaces the "tasks done/total" line being rewritten in place.
+  return (step) => process.stderr.write(`\r\x1b[K${what}: ${step}…\n`);
 }
 
 /** "precheck: tasks 3/29" on stderr, rewritten in place, when a person is watching a terminal (not with --fmt json). */
@@ -57,7 +58,7 @@ function taskReporter(format: Format, what: string): { report?: (done: number, t
   return {
     report: (done, total) => {
       shown = true;
-      process.stderr.write(`\r${what}: tasks ${done}/${total}`);
+      process.stderr.write(`\r\x1b[K${what}: tasks ${done}/${total}`);
     },
     end: () => {
       if (shown) process.stderr.write('\n');

@@ -200,6 +200,21 @@ describe('precheck tasks: local pool and Ray', function () {
     assert.deepEqual(descendants(process.pid).filter(runnerOf), []);
   });
 
+  it('progress: "tasks done/total" on stderr on a terminal (script gives it one), nothing otherwise', function () {
+    if (spawnStatus('script', ['--version']) !== 0) this.skip(); // no `script` (util-linux) to lend a terminal
+    const args = ['deploy', 'precheck', '--strategy', ws.strategy, '--prices', DAILY, ...WINDOW, '--engine', 'builtin', '--jobs', '2'];
+    const quoted = [process.execPath, join(REPO_ROOT, 'dist', 'cli.js'), ...args].map((arg) => `'${arg}'`).join(' ');
+    // stdout to a file, so that what reaches the terminal is stderr only.
+    const out = join(ws.dir, 'stdout.txt');
+    const terminal = execFileSync('script', ['-qec', `${quoted} > '${out}' || true`, '/dev/null'], { cwd: ws.dir, encoding: 'utf8' });
+    assert.match(terminal, /precheck: tasks 2\/2/);
+    assert.match(readFileSync(out, 'utf8'), /cost_sensitivity/);
+    const piped = runCli(args, ws.dir);
+    assert.equal(piped.stderr, '');
+    const json = execFileSync('script', ['-qec', `${quoted} --fmt json > '${out}' || true`, '/dev/null'], { cwd: ws.dir, encoding: 'utf8' });
+    assert.doesNotMatch(json, /tasks/);
+  });
+
   it('bad --jobs is exit 2 with one sentence', () => {
     for (const bad of ['0', '-1', '1.5', 'two']) {
       const run = runCli(['deploy', 'precheck', '--strategy', ws.strategy, '--prices', DAILY, '--jobs', bad], ws.dir);
@@ -241,7 +256,7 @@ describe('precheck tasks: local pool and Ray', function () {
       // Ray's socket paths must stay short: a temp dir right under /tmp.
       temp = mkdtempSync('/tmp/qr');
       const port = 20000 + Math.floor(Math.random() * 20000);
-      const started = execFileSync(RAY, ['start', '--head', '--num-cpus', '2', '--temp-dir', temp, '--port', String(port), '--include-dashboard=false', '--disable-usage-stats'], {
+      const started = execFileSync(RAY, ['start', '--head', '--num-cpus', '2', '--temp-dir', temp, '--port', String(port), '--ray-client-server-port', String(port + 1), '--include-dashboard=false', '--disable-usage-stats'], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
         env: { ...process.env, RAY_USAGE_STATS_ENABLED: '0' },
@@ -256,7 +271,8 @@ describe('precheck tasks: local pool and Ray', function () {
       // those naming its temp dir, and everything below them (the workers).
       if (!temp) return;
       const all = processes();
-      const roots = all.filter((p) => p.args.includes(temp));
+      // (The Ray Client server names the GCS address, not the temp dir.)
+      const roots = all.filter((p) => p.args.includes(temp) || (address !== '' && p.args.includes(`--address=${address}`)));
       const doomed = new Set([...roots, ...roots.flatMap((p) => descendants(p.pid, all))].map((p) => p.pid));
       for (const pid of doomed) {
         try {
