@@ -193,6 +193,7 @@ export async function costSensitivityGate(
         : passed
           ? `the top ${n} of ${variants.length} variants by Sharpe${preciseSharpes ? ' (precise engine)' : ''} hold at costs ×${config.multipliers.join(', ×')} (overlap ≥ ${(worst * 100).toFixed(0)}%)`
           : `the top ${n} of ${variants.length} variants${preciseSharpes ? ' (precise engine)' : ''} change with costs: overlap ${(worst * 100).toFixed(0)}% < ${(config.min_overlap * 100).toFixed(0)}%`) + `; ${breakEvenText}`,
-    details: { source, engine: preciseSharpes ? 'precise' : 'quick', top_n: n, variants: variants.length, skipped, tie_tolerance: config.tie_tolerance, tied_top: [...tiedTop], overlaps, rankings, break_even_cost_multiple: breakEven },
+    // engine: only when the precise engine ranked (reports of the quick ranking stay as they were).
+    details: { source, ...(preciseSharpes ? { engine: 'precise' } : {}), top_n: n, variants: variants.length, skipped, tie_tolerance: config.tie_tolerance, tied_top: [...tiedTop], overlaps, rankings, break_even_cost_multiple: breakEven },
   };
 }
