@@ -4,7 +4,7 @@
 // Ray address and an interpreter without Ray are exit 2 with one sentence.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { GateConfigSchema } from '../../src/core/evidence/gates/config';
@@ -213,6 +213,29 @@ describe('precheck tasks: local pool and Ray', function () {
     assert.equal(piped.stderr, '');
     const json = execFileSync('script', ['-qec', `${quoted} --fmt json > '${out}' || true`, '/dev/null'], { cwd: ws.dir, encoding: 'utf8' });
     assert.doesNotMatch(json, /tasks/);
+  });
+
+  it('several --strategy, or a folder of them: one report each on one pool, exit 1 when any fails', () => {
+    const dir = tempDir('qraft-tasks-many-');
+    const a = writeJson(join(dir, 'a.strategy.json'), LONG_SHORT);
+    // Buy and hold makes at most one round trip: the evidence gate (3 round trips) fails it.
+    mkdirSync(join(dir, 'hold'));
+    writeJson(join(dir, 'hold', 'strategy.json'), { name: 'hold', version: '1.0.0', universe: ['SPY'], signal: { type: 'buy_and_hold' } });
+    const b = join(dir, 'hold', 'strategy.json');
+    const common = ['--prices', DAILY, ...WINDOW, '--engine', 'builtin', '--jobs', '2', '--set', 'gates.evidence.min_trades=3', '--fmt', 'json'];
+    const listed = runCli(['deploy', 'precheck', '--strategy', a, '--strategy', b, ...common], dir);
+    const folder = runCli(['deploy', 'precheck', '--strategy', dir, ...common], dir);
+    for (const run of [listed, folder]) {
+      const out = JSON.parse(run.stdout) as { passed: boolean; reports: { strategy: { name: string }; passed: boolean; gates: { name: string; passed: boolean }[] }[] };
+      assert.deepEqual(out.reports.map((report) => report.strategy.name), ['long-short', 'hold']);
+      assert.equal(out.reports[1].gates.find((gate) => gate.name === 'evidence')?.passed, false);
+      assert.equal(out.reports[1].passed, false);
+      assert.equal(out.passed, false);
+      assert.equal(run.code, 1, run.stderr);
+    }
+    // The same reports whichever way the strategies were named.
+    const strip = (stdout: string) => (JSON.parse(stdout) as { reports: Record<string, unknown>[] }).reports.map((report) => JSON.stringify({ ...report, created_at: 0, timings_ms: 0, report_hash: 0, report_path: 0 }));
+    assert.deepEqual(strip(folder.stdout), strip(listed.stdout));
   });
 
   it('bad --jobs is exit 2 with one sentence', () => {
