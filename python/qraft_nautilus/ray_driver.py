@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import socket
 import sys
 import tempfile
@@ -98,6 +99,10 @@ def _reachable(address: str) -> str | None:
         return f"nothing answers at {host}:{port} ({exc.strerror or type(exc).__name__})"
 
 
+#: The temp dir of a local instance this driver started (removed when it stops).
+_started_temp: list[str] = []
+
+
 def _connect(ray: Any, address: str, runtime_env: dict[str, Any]) -> tuple[bool, str]:
     common = {"runtime_env": runtime_env, "log_to_driver": False, "logging_level": "ERROR"}
     if address == "auto":
@@ -107,6 +112,7 @@ def _connect(ray: Any, address: str, runtime_env: dict[str, Any]) -> tuple[bool,
         except ConnectionError:
             # No cluster here: a local instance for trying it out, stopped when this driver exits.
             temp = tempfile.mkdtemp(prefix="qr", dir="/tmp" if os.path.isdir("/tmp") else None)
+            _started_temp.append(temp)
             ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, **common)
             return True, "local"
     ray.init(address=address, **common)
@@ -190,6 +196,8 @@ def main(argv: list[str]) -> int:
         return _fail(ERROR_RAY_FAILED, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
     finally:
         ray.shutdown()
+        for temp in _started_temp:
+            shutil.rmtree(temp, ignore_errors=True)
     return 0
 
 
