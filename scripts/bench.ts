@@ -26,6 +26,7 @@ import { type Row, extraBenchmarks, ratio } from './benchExtra';
 import { bundleBenchmarks } from './benchBundle';
 import { releaseBenchmarks } from './benchRelease';
 import { storeBenchmarks } from './benchStore';
+import { computeBenchmarks } from './benchCompute';
 
 const DAY = 86_400_000;
 
@@ -258,6 +259,8 @@ async function main(): Promise<void> {
     // The PostgreSQL store beside the file store (scripts/benchStore.ts: the test harness's throwaway server).
     for (const row of await storeBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
     for (const row of await bundleBenchmarks()) rows.push([row.what, '', row.figure, met(row.met), `(target ${row.target})`]);
+    // The precise cost grid serially, on the local pool and on Ray (scripts/benchCompute.ts).
+    for (const [what, how, time, speedUp] of await computeBenchmarks()) rows.push([what, how, time, speedUp]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

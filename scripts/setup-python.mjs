@@ -1,4 +1,4 @@
-// Creates .venv with the NautilusTrader runner's pinned requirements, once (and, first, makes sure
+// Creates .venv with the NautilusTrader runner's pinned requirements (and Ray for --ray), once (and, first, makes sure
 // ssh-keygen is installed: scripts/setup-ssh.mjs). `npm test` and
 // `npm start` call it, so a fresh machine gets the real nautilus_trader from PyPI; nothing is cached
 // beyond the venv itself. Set QRAFT_SKIP_PYTHON=1 to skip (the nautilus tests then fail loudly).
@@ -35,6 +35,6 @@ console.log(`setup-python: creating .venv with Python ${version} and the pinned 
 if (!existsSync(python)) run(base, ['-m', 'venv', venv]);
 run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', 'pip']);
 // nautilus_trader 1.221.0 is the last release for Python 3.11; 3.12+ get 1.230.0 (same v1 API).
-const pin = minor >= 12 ? ['nautilus_trader==1.230.0', 'pytest'] : ['-r', requirements];
+const pin = minor >= 12 ? ['nautilus_trader==1.230.0', 'ray[default]==2.60.0', 'pytest'] : ['-r', requirements];
 run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...pin]);
 writeFileSync(stamp, wanted);

@@ -1,4 +1,7 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { parseJobs } from '../core/backtest/tasks/local';
 import { ENGINE_CHOICES, type EngineChoice } from '../core/backtest/engines/select';
 import type { ConfigOverrides } from '../core/release/config';
 import { expandPath, gitSigningKey } from '../core/release/signing';
@@ -23,7 +26,9 @@ export const OPTION_TYPES = {
   approver: { type: 'string' },
   note: { type: 'string' },
   force: { type: 'boolean' },
-  strategy: { type: 'string' },
+  strategy: { type: 'string', multiple: true },
+  jobs: { type: 'string' },
+  ray: { type: 'string' },
   prices: { type: 'string' },
   symbol: { type: 'string' },
   start: { type: 'string' },
@@ -102,14 +107,51 @@ export function defaultActor(): string {
 }
 
 export function required(options: Options, name: string, subcommand: string): string {
-  const value = options[name];
+  const value = single(options, name, subcommand);
   if (typeof value !== 'string' || value.trim() === '') throw new InputError(`qraft deploy ${subcommand} needs --${name}.`);
   return value;
 }
 
 export function optional(options: Options, name: string): string | undefined {
   const value = options[name];
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** A repeatable option where one value is expected: the value, or a sentence when it was given twice. */
+function single(options: Options, name: string, subcommand: string): Options[string] {
+  const value = options[name];
+  if (!Array.isArray(value)) return value;
+  if (value.length > 1) throw new InputError(`qraft deploy ${subcommand} takes one --${name}, not ${value.length}.`);
+  return value[0];
+}
+
+/** Every --strategy: files as given, and a folder's strategy files (strategy.json, *.strategy.json, and DIR/<name>/strategy.json). */
+export function strategyPaths(options: Options, subcommand: string): string[] {
+  const raw = options.strategy;
+  const given = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
+  if (given.length === 0 || given.some((value) => value.trim() === '')) throw new InputError(`qraft deploy ${subcommand} needs --strategy.`);
+  const paths: string[] = [];
+  for (const path of given) {
+    if (!existsSync(path) || !statSync(path).isDirectory()) {
+      paths.push(path);
+      continue;
+    }
+    const found: string[] = [];
+    for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.isFile() && (entry.name === 'strategy.json' || entry.name.endsWith('.strategy.json'))) found.push(join(path, entry.name));
+      else if (entry.isDirectory() && existsSync(join(path, entry.name, 'strategy.json'))) found.push(join(path, entry.name, 'strategy.json'));
+    }
+    if (found.length === 0) throw new InputError(`--strategy ${path} is a folder without strategy files (strategy.json, *.strategy.json, or <name>/strategy.json).`);
+    paths.push(...found);
+  }
+  return [...new Set(paths)];
+}
+
+/** --jobs: how many tasks run at once on this machine (default: the core count). */
+export function jobsOption(options: Options): number | undefined {
+  const raw = optional(options, 'jobs');
+  return raw === undefined ? undefined : parseJobs(raw, '--jobs');
 }
 
 export function positiveNumber(options: Options, name: string): number | undefined {

@@ -13,7 +13,9 @@ import { formatDetails, formatDiff, formatListing, formatRejection } from '../co
 import { gitLineage } from '../core/release/lineage';
 import type { QraftWorkspace } from '../core/release/workspace';
 import { InputError } from '../core/shared/errors';
-import { type Format, type Options, defaultActor, engineChoice, expectedHead, historyOrder, isoDate, optional, positiveNumber, required, signKey } from './options';
+import { type Format, type Options, defaultActor, engineChoice, expectedHead, historyOrder, isoDate, jobsOption, optional, positiveNumber, required, signKey, strategyPaths } from './options';
+import { LocalExecutor } from '../core/backtest/tasks/local';
+import { RayExecutor, rayAddress } from '../core/backtest/tasks/ray';
 import { OPTION_HELP } from './words';
 import { reportSubcommand } from './report';
 import { TRANSFER_SUBCOMMANDS } from './transfer';
@@ -46,12 +48,28 @@ const DATA_OPTIONS = ['strategy', 'prices', 'symbol', 'start', 'end'];
 /** Step names on stderr while a long run works, when a person is watching a terminal. */
 function progressReporter(format: Format, what: string): ((step: string) => void) | undefined {
   if (format !== 'text' || !process.stderr.isTTY) return undefined;
-  return (step) => process.stderr.write(`${what}: ${step}…\n`);
+  // \r and erase-line: a step replaces the "tasks done/total" line being rewritten in place.
+  return (step) => process.stderr.write(`\r\x1b[K${what}: ${step}…\n`);
 }
 
-function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand: string) {
+/** "precheck: tasks 3/29" on stderr, rewritten in place, when a person is watching a terminal (not with --fmt json). */
+function taskReporter(format: Format, what: string): { report?: (done: number, total: number) => void; end: () => void } {
+  if (format !== 'text' || !process.stderr.isTTY) return { end: () => undefined };
+  let shown = false;
   return {
-    strategyPath: required(options, 'strategy', subcommand),
+    report: (done, total) => {
+      shown = true;
+      process.stderr.write(`\r\x1b[K${what}: tasks ${done}/${total}`);
+    },
+    end: () => {
+      if (shown) process.stderr.write('\n');
+    },
+  };
+}
+
+function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand: string, strategyPath = required(options, 'strategy', subcommand)) {
+  return {
+    strategyPath,
     pricesPath: required(options, 'prices', subcommand),
     symbol: optional(options, 'symbol'),
     start: isoDate(options, 'start'),
@@ -67,8 +85,7 @@ function evidenceRequest(options: Options, workspace: QraftWorkspace, subcommand
  * metadata.json naming the proposer, when there is none), so that `propose` with the default
  * paths proposes what was just tested.
  */
-function stageForPropose(ws: QraftWorkspace, options: Options): { payload: string; metadata: string } {
-  const strategyPath = required(options, 'strategy', 'precheck');
+function stageForPropose(ws: QraftWorkspace, strategyPath: string): { payload: string; metadata: string } {
   const { document } = loadStrategy(strategyPath);
   return ws.release.stage(document, defaultActor(), gitLineage(strategyPath));
 }
@@ -80,25 +97,60 @@ function stagedText(staged: { payload: string; metadata: string }): string {
 
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   precheck: {
-    usage: 'precheck --strategy strategy.json --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N] [--sign-key KEY]',
-    summary: 'Run the quality gates (consistency, cold_start, cost_sensitivity, leakage); exit 1 when one fails. --sign-key signs the report (approval.evidence_signers).',
-    options: [...DATA_OPTIONS, 'engine', 'python', 'base-cash', 'sign-key', ...STORE_OPTIONS],
+    usage: 'precheck --strategy strategy.json|DIR [--strategy …] --prices prices.csv [--start DATE] [--end DATE] [--engine auto|builtin|nautilus] [--python PATH] [--base-cash N] [--jobs N] [--ray ADDRESS] [--sign-key KEY]',
+    summary: 'Run the quality gates (consistency, cold_start, cost_sensitivity, leakage); exit 1 when one fails. Several --strategy (or a folder) make one report each. --sign-key signs the report (approval.evidence_signers).',
+    options: [...DATA_OPTIONS, 'engine', 'python', 'base-cash', 'jobs', 'ray', 'sign-key', ...STORE_OPTIONS],
     async run(options, workspace, format) {
       const ws = workspace();
+      const paths = strategyPaths(options, 'precheck');
       // Only an explicit key signs evidence (e.g. CI's); checked before the run, used after it.
       const reportKey = optional(options, 'sign-key') === undefined ? undefined : signKey(options);
       if (reportKey && !/^(key::|ssh-|ecdsa-|sk-)/.test(reportKey) && !existsSync(reportKey)) throw new InputError(`Cannot sign with ${reportKey}: no such key file.`);
-      const saved = await precheckFiles({
-        ...evidenceRequest(options, ws, 'precheck'),
-        engine: engineChoice(options),
-        python: optional(options, 'python') ?? defaultPython(process.cwd()),
-        cash: positiveNumber(options, 'base-cash'),
-        progress: progressReporter(format, 'precheck'),
-      });
-      const signed = reportKey ? ws.release.signReport(saved, reportKey) : undefined;
-      const staged = stageForPropose(ws, options);
-      const signedText = signed ? `\n  signed: ${relative(process.cwd(), signed.path) || signed.path}` : '';
-      return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path, staged, ...(signed ? { signature: signed.signature, signature_path: signed.path } : {}) }, text: `${formatPrecheck(saved.report, saved.path)}${signedText}\n${stagedText(staged)}`, exitCode: saved.report.passed ? 0 : 1 };
+      const python = optional(options, 'python') ?? defaultPython(process.cwd());
+      const tasks = taskReporter(format, 'precheck');
+      const local = new LocalExecutor({ jobs: jobsOption(options), onProgress: tasks.report });
+      const address = rayAddress(optional(options, 'ray'));
+      const executor = address ? new RayExecutor({ address, python, local }) : local;
+      // Ctrl-C cancels: the runner processes live in process groups of their own, so they are killed here.
+      const controller = new AbortController();
+      const onInterrupt = () => controller.abort();
+      process.once('SIGINT', onInterrupt);
+      let saved;
+      try {
+        if (executor instanceof RayExecutor) await executor.connect();
+        const request = (strategyPath: string) => ({
+          ...evidenceRequest(options, ws, 'precheck', strategyPath),
+          engine: engineChoice(options),
+          python,
+          cash: positiveNumber(options, 'base-cash'),
+          progress: paths.length === 1 ? progressReporter(format, 'precheck') : undefined,
+          executor,
+          signal: controller.signal,
+        });
+        saved = await Promise.all(
+          paths.map((path) =>
+            precheckFiles(request(path)).catch((err: unknown) => {
+              controller.abort();
+              throw err;
+            }),
+          ),
+        );
+      } finally {
+        process.removeListener('SIGINT', onInterrupt);
+        tasks.end();
+        await executor.close();
+      }
+      const signed = saved.map((one) => (reportKey ? ws.release.signReport(one, reportKey) : undefined));
+      const passed = saved.every((one) => one.report.passed);
+      const jsonOf = (i: number) => ({ ...saved[i].report, report_hash: saved[i].report_hash, report_path: saved[i].path, ...(signed[i] ? { signature: signed[i].signature, signature_path: signed[i].path } : {}) });
+      const textOf = (i: number) => `${formatPrecheck(saved[i].report, saved[i].path)}${signed[i] ? `\n  signed: ${relative(process.cwd(), signed[i].path) || signed[i].path}` : ''}`;
+      if (paths.length === 1) {
+        const staged = stageForPropose(ws, paths[0]);
+        return { json: { ...jsonOf(0), staged }, text: `${textOf(0)}\n${stagedText(staged)}`, exitCode: passed ? 0 : 1 };
+      }
+      const failed = saved.filter((one) => !one.report.passed).length;
+      const summary = `${saved.length} prechecks: ${saved.length - failed} passed, ${failed} failed (nothing staged for propose: precheck one strategy to stage it)`;
+      return { json: { passed, reports: saved.map((_, i) => jsonOf(i)) }, text: [...saved.map((_, i) => textOf(i)), summary].join('\n\n'), exitCode: passed ? 0 : 1 };
     },
   },
   canary: {
@@ -112,7 +164,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
       if (cashRatio !== undefined && cashRatio > 1) throw new InputError(`--cash-ratio must be at most 1, not ${cashRatio}.`);
       const config = { ...ws.config, canary: { ...ws.config.canary, ...(baseCash ? { base_cash: baseCash } : {}), ...(cashRatio ? { cash_ratio: cashRatio } : {}) } };
       const saved = await canaryFiles({ ...evidenceRequest(options, ws, 'canary'), config, baseline: baselineSource(ws.release), progress: progressReporter(format, 'canary') });
-      const staged = stageForPropose(ws, options);
+      const staged = stageForPropose(ws, required(options, 'strategy', 'canary'));
       return { json: { ...saved.report, report_hash: saved.report_hash, report_path: saved.path, staged }, text: `${formatCanary(saved.report, saved.path)}\n${stagedText(staged)}`, exitCode: saved.report.verdict === 'fail' ? 1 : 0 };
     },
   },

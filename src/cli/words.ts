@@ -29,7 +29,9 @@ export function wordError(err: QraftError): string {
 
 /** What each option is, for `qraft deploy <subcommand> --help` (the global help lists the common ones). */
 export const OPTION_HELP: Record<string, string> = {
-  strategy: '--strategy FILE      the strategy document (strategy.json)',
+  strategy: '--strategy FILE      the strategy document (strategy.json); precheck: repeatable, or a folder of them',
+  jobs: '--jobs N             precise-engine runs at once on this machine (default: the core count)',
+  ray: '--ray ADDRESS        run the NautilusTrader tasks on a Ray cluster: ray://HOST:10001, HOST:6379, or auto (default $QRAFT_RAY)',
   prices: '--prices CSV|DIR     price file, or a folder of <SYMBOL>.csv files (approve-and-publish: where the evidence\'s price file is now)',
   symbol: '--symbol S           the symbol of a single-symbol price file',
   start: '--start DATE         first bar (ISO date or datetime)',

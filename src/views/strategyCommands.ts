@@ -15,6 +15,9 @@ import { pickStrategyFile } from './pickers';
 import { type PythonInterpreters, selectInterpreterCommand } from './python';
 import type { ReportPanelsApi } from './report/panel';
 import { stringSetting } from './settings';
+import { LocalExecutor } from '../core/backtest/tasks/local';
+import { RayExecutor, rayAddress } from '../core/backtest/tasks/ray';
+import type { TaskExecutor } from '../core/backtest/tasks/task';
 import { pickRelease } from './workspace';
 
 const NAUTILUS_PIP_SPEC = 'nautilus_trader>=1.221,<=1.230';
@@ -122,18 +125,34 @@ async function selectEngine(folder: vscode.WorkspaceFolder, services: Services, 
   return selected;
 }
 
-/** Runs `work` under a cancellable progress notification; cancelling aborts (and kills Python). */
-function withCancellableProgress<T>(title: string, work: (signal: AbortSignal, report: (step: string, share: number) => void) => Promise<T>): Thenable<T> {
+/** Runs `work` under a cancellable progress notification; cancelling aborts (and kills every Python process). */
+function withCancellableProgress<T>(
+  title: string,
+  work: (signal: AbortSignal, report: (step: string, share: number) => void, tasks: (done: number, total: number) => void) => Promise<T>,
+): Thenable<T> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     // Each step reports when it starts; the bar advances by the share of the step that just ended.
     let previousShare = 0;
-    return work(controller.signal, (step, share) => {
-      progress.report({ message: step, increment: previousShare * 100 });
-      previousShare = share;
-    });
+    let step = '';
+    return work(
+      controller.signal,
+      (name, share) => {
+        step = name;
+        progress.report({ message: step, increment: previousShare * 100 });
+        previousShare = share;
+      },
+      (done, total) => progress.report({ message: vscode.l10n.t('{0}: {1} of {2} tasks done', step, done, total) }),
+    );
   });
+}
+
+/** Where the precise runs happen: Ray when qraft.ray.address (or $QRAFT_RAY) names a cluster, else a local pool. */
+function taskExecutor(folder: vscode.WorkspaceFolder, python: string, onProgress: (done: number, total: number) => void): TaskExecutor {
+  const local = new LocalExecutor({ onProgress });
+  const address = rayAddress(stringSetting(folder, 'ray.address'));
+  return address ? new RayExecutor({ address, python, local }) : local;
 }
 
 /** Run Precheck and Run Canary: code lenses, explorer and editor menus, and the palette. */
@@ -153,7 +172,15 @@ export function registerStrategyCommands(context: vscode.ExtensionContext, servi
     const request = { strategyPath: strategyUri.fsPath, pricesPath, config: target.config, reportsDir: target.reportsDir, workspaceRoot: target.root };
     if (kind === 'precheck') {
       const engine = await selectEngine(target.folder, services, askedAbout, strategy, (text) => log.debug(`[nautilus] ${text}`));
-      const saved = await withCancellableProgress(vscode.l10n.t('Qraft: precheck of {0}', label), (signal, progress) => precheckFiles({ ...request, engine, signal, progress }));
+      const python = (await services.interpreters.resolve(target.folder)).path;
+      const saved = await withCancellableProgress(vscode.l10n.t('Qraft: precheck of {0}', label), async (signal, progress, tasks) => {
+        const executor = taskExecutor(target.folder, python, tasks);
+        try {
+          return await precheckFiles({ ...request, engine, signal, progress, executor });
+        } finally {
+          await executor.close();
+        }
+      });
       logBlock(log, `Precheck of ${label}`, formatPrecheck(saved.report, saved.path));
       services.reports.show({ report: saved.report, path: saved.path });
     } else {

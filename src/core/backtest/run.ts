@@ -1,7 +1,7 @@
 import type { PriceFrame } from './data/frame';
 import type { Ledger } from './engines/ledger';
 import { replayFills } from './engines/ledger';
-import type { Engine, EngineName, RunOptions } from './engines/types';
+import type { Engine, EngineName, EngineRun, RunOptions } from './engines/types';
 import type { FillLog } from './engines/fills';
 import { type Metrics, computeMetrics } from './metrics';
 import type { TargetWeights } from './signals/types';
@@ -28,6 +28,11 @@ export async function backtest(
     { frame, targets, costs: strategy.costs, timing: strategy.execution.timing, lotSize: strategy.execution.lot_size, cash },
     options,
   );
+  return measureRun(strategy, frame, run, cash);
+}
+
+/** An engine's run (fills) measured with the shared ledger and metrics, wherever it ran. */
+export function measureRun(strategy: Strategy, frame: PriceFrame, run: EngineRun, cash: number): BacktestResult {
   const ledger = replayFills(frame, run.fills, cash);
   const metrics = computeMetrics({ ledger, fills: run.fills, initialCash: cash, barsPerYear: barsPerYear(strategy) });
   return { engine: run.engine, version: run.version, fills: run.fills, ledger, metrics };

@@ -101,12 +101,13 @@ export async function recheckPrecheck(report: PrecheckReport, payload: unknown, 
   if (recordedQuick.some((m) => typeof m.quick !== 'number' || !same(quick.metrics[m.metric] ?? Number.NaN, m.quick))) problems.push('the consistency gate\'s quick figures');
 
   const cost = report.gates.find((gate) => gate.name === 'cost_sensitivity');
-  if (cost) {
+  // A ranking made on the precise engine is not re-run here (the recheck runs the quick engine only).
+  if (cost && cost.details.engine !== 'precise') {
     const rankings = (cost.details.rankings as { multiplier: number }[] | undefined) ?? [];
     const multipliers = rankings.map((ranking) => ranking.multiplier);
     if (multipliers.length >= 2) {
       const tie = (cost.details.tie_tolerance as number | undefined) ?? 0;
-      const rerun = await costSensitivityGate(strategy.strategy, frame, { strategyDir: strategy.dir }, report.cash, { min_overlap: cost.threshold, multipliers, tie_tolerance: tie, max_variants: Number.POSITIVE_INFINITY });
+      const rerun = await costSensitivityGate(strategy.strategy, frame, { strategyDir: strategy.dir }, report.cash, { min_overlap: cost.threshold, multipliers, tie_tolerance: tie, max_variants: Number.POSITIVE_INFINITY, engine: 'quick' });
       if (!same(rerun.value, cost.value)) problems.push('the cost_sensitivity overlap');
     } else problems.push('the cost_sensitivity gate (it records no cost levels)');
   }

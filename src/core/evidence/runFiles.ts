@@ -7,6 +7,7 @@ import { signalWarmup } from '../backtest/signals';
 import type { EvidenceConfig } from './gates/config';
 import { shortHash } from '../shared/labels';
 import { runPrecheck } from './precheck';
+import type { TaskExecutor } from '../backtest/tasks/task';
 import type { CanaryReport, PrecheckReport, RunInputs } from './reports/schema';
 import { type SavedReport, saveReport } from './reports/store';
 import { type LoadedStrategy, loadStrategy, parseStrategy } from '../backtest/strategy/load';
@@ -41,6 +42,8 @@ export interface PrecheckFilesRequest extends EvidenceRequest {
   onEngineLog?: (text: string) => void;
   /** The interpreter probe, when `engine` is a choice (tests count it). */
   probe?: EngineSelectionOptions['probe'];
+  /** Where the precise engine's runs happen (a local pool shared by several prechecks, Ray); one local process by default. */
+  executor?: TaskExecutor;
 }
 
 /** Loads the strategy and prices from disk, runs the precheck and saves its report. */
@@ -69,6 +72,7 @@ export async function precheckFiles(request: PrecheckFilesRequest): Promise<Save
     cash,
     signal: request.signal,
     progress: request.progress,
+    executor: request.executor,
   });
   return saveReport(request.reportsDir, { ...report, inputs: runInputs(request, report.data.symbols) });
 }

@@ -94,11 +94,17 @@ async function runGrouped(python: string, args: string[], options: { timeoutMs: 
   }
 }
 
-function runnerEnv(): NodeJS.ProcessEnv {
+export function runnerEnv(): NodeJS.ProcessEnv {
   const root = runnerRoot();
   const existing = process.env.PYTHONPATH;
   return { PYTHONPATH: existing ? `${root}:${existing}` : root, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
 }
+
+/**
+ * The runner's process was killed by a signal nobody here sent (not a cancel, not the timeout):
+ * an out-of-memory killer, an operator, a lost machine. The task executors run such a task again.
+ */
+export class RunnerLostError extends InternalError {}
 
 /** One sentence for a process that could not run or did not finish. */
 function processFailure(err: unknown, python: string, timeoutMs: number, signal?: AbortSignal): QraftError {
@@ -108,8 +114,8 @@ function processFailure(err: unknown, python: string, timeoutMs: number, signal?
   if (failure.code === 'EACCES') return new InputError(`The Python interpreter "${python}" is not executable.`, 'interpreter_missing');
   if (failure.timedOut) return new InternalError(`NautilusTrader did not finish within ${Math.round(timeoutMs / 1000)} s, so the run was stopped.`);
   const lastLine = (failure.stderr ?? '').trim().split('\n').filter(Boolean).at(-1);
-  const how = failure.signal ? `was killed by ${failure.signal}` : `exited with code ${failure.exitCode ?? '?'}`;
-  return new InternalError(`The NautilusTrader runner ${how}${lastLine ? `: ${lastLine}` : ''}.`);
+  if (failure.signal) return new RunnerLostError(`The NautilusTrader runner was killed by ${failure.signal}${lastLine ? `: ${lastLine}` : ''}.`);
+  return new InternalError(`The NautilusTrader runner exited with code ${failure.exitCode ?? '?'}${lastLine ? `: ${lastLine}` : ''}.`);
 }
 
 /** Whether nautilus_trader imports in `python`, and its version; never throws for a missing package. */
@@ -148,18 +154,30 @@ export function installHint(python: string): string {
   return `${python} -m pip install "nautilus_trader==${NAUTILUS_PIN_PY311}" (Python 3.11; on Python 3.12+ "nautilus_trader==${NAUTILUS_PIN_PY312}")`;
 }
 
+const list = (columns: readonly Float64Array[]) => columns.map((column) => Array.from(column));
+
+/** The prices part of the runner's job: shared by every job on the same frame (Ray puts it in the object store once). */
+export function jobPrices(frame: EngineInput['frame']): Record<string, unknown> {
+  return {
+    symbols: frame.symbols,
+    times: Array.from(frame.times),
+    open: list(frame.open),
+    high: list(frame.high),
+    low: list(frame.low),
+    close: list(frame.close),
+    volume: list(frame.volume),
+  };
+}
+
 /** The job file the runner reads: prices, targets, costs, timing, lots and cash. */
 function jobFor(input: EngineInput): unknown {
-  const list = (columns: Float64Array[]) => columns.map((column) => Array.from(column));
+  return { ...jobPrices(input.frame), ...jobRest(input) };
+}
+
+/** Everything of the job but the prices: targets, costs, timing, lots and cash. */
+export function jobRest(input: EngineInput): Record<string, unknown> {
   return {
     version: JOB_VERSION,
-    symbols: input.frame.symbols,
-    times: Array.from(input.frame.times),
-    open: list(input.frame.open),
-    high: list(input.frame.high),
-    low: list(input.frame.low),
-    close: list(input.frame.close),
-    volume: list(input.frame.volume),
     weights: list(input.targets.weights),
     rebalance: Array.from(input.targets.rebalance),
     costs: input.costs,
@@ -178,6 +196,7 @@ export function nautilusEngine(options: NautilusOptions): Engine {
   const timeoutMs = options.timeoutMs ?? DEFAULT_NAUTILUS_TIMEOUT_MS;
   return {
     name: 'nautilus',
+    runner: { python: options.python, timeoutMs },
     async run(input: EngineInput, runOptions: RunOptions = {}): Promise<EngineRun> {
       if (input.timing === 'next_open') {
         throw new InputError('NautilusTrader has no next-bar-open execution; use execution.timing "next_close" or "close".', 'engine_unavailable');
@@ -194,23 +213,28 @@ export function nautilusEngine(options: NautilusOptions): Engine {
         const answered = result.exitCode === 0 || result.exitCode === 3;
         if (result.isCanceled || result.timedOut || !answered) throw processFailure(result, options.python, timeoutMs, runOptions.signal);
         if (!existsSync(outPath)) throw new InternalError(`The NautilusTrader runner wrote no result${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`);
-        const parsed = RunnerOutputSchema.safeParse(safeJson(readFileSync(outPath, 'utf8')));
-        if (!parsed.success) throw new InternalError('The NautilusTrader runner returned a result that is not valid JSON of the expected shape.');
-        const output = parsed.data;
-        if (!output.ok) {
-          const message = output.error.message.replace(/\.$/, '');
-          const code = output.error.code;
-          if (code === RUNNER_ERRORS.nautilus_missing) throw new InputError(`${message}; install it with ${installHint(options.python)}.`, 'engine_unavailable');
-          if (code === RUNNER_ERRORS.unsupported_timing || code === RUNNER_ERRORS.unsupported) throw new InputError(`NautilusTrader cannot run this job: ${message}.`, 'engine_unavailable');
-          if (code === RUNNER_ERRORS.bad_job) throw new InputError(`NautilusTrader cannot run this job: ${message}.`);
-          throw new InternalError(`NautilusTrader failed: ${message}.`);
-        }
-        return { engine: 'nautilus', version: output.nautilus_trader, fills: toFillLog(output.fills, input) };
+        return runnerResult(safeJson(readFileSync(outPath, 'utf8')), input, options.python);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },
   };
+}
+
+/** The runner's answer (its output document) as an engine run, or the typed error it reports. */
+export function runnerResult(document: unknown, input: EngineInput, python: string): EngineRun {
+  const parsed = RunnerOutputSchema.safeParse(document);
+  if (!parsed.success) throw new InternalError('The NautilusTrader runner returned a result that is not valid JSON of the expected shape.');
+  const output = parsed.data;
+  if (!output.ok) {
+    const message = output.error.message.replace(/\.$/, '');
+    const code = output.error.code;
+    if (code === RUNNER_ERRORS.nautilus_missing) throw new InputError(`${message}; install it with ${installHint(python)}.`, 'engine_unavailable');
+    if (code === RUNNER_ERRORS.unsupported_timing || code === RUNNER_ERRORS.unsupported) throw new InputError(`NautilusTrader cannot run this job: ${message}.`, 'engine_unavailable');
+    if (code === RUNNER_ERRORS.bad_job) throw new InputError(`NautilusTrader cannot run this job: ${message}.`);
+    throw new InternalError(`NautilusTrader failed: ${message}.`);
+  }
+  return { engine: 'nautilus', version: output.nautilus_trader, fills: toFillLog(output.fills, input) };
 }
 
 function toFillLog(fills: z.output<typeof RunnerFillSchema>[], input: EngineInput): FillLog {

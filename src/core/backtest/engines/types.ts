@@ -62,6 +62,8 @@ export interface RunOptions {
 
 export interface Engine {
   readonly name: EngineName;
+  /** The NautilusTrader runner's interpreter, for executors that run its jobs elsewhere (Ray). */
+  readonly runner?: { python: string; timeoutMs: number };
   run(input: EngineInput, options?: RunOptions): Promise<EngineRun>;
 }
 

@@ -27,6 +27,8 @@ export const GateConfigSchema = z
         max_variants: z.number().int().min(1).default(1000),
         /** Variants whose Sharpe is within this of the N-th best count as in the top (ties do not flip a ranking). */
         tie_tolerance: z.number().min(0).default(0.01),
+        /** The engine that ranks the variants: quick (in this process) or precise (every variant × cost level is a task of the precise engine). */
+        engine: z.enum(['quick', 'precise']).default('quick'),
       })
       .prefault({}),
     evidence: z

@@ -140,6 +140,8 @@ export async function costSensitivityGate(
   config: GateConfig['cost_sensitivity'],
   /** The strategy's own targets, when the caller has them (computeTargets gives the same ones). */
   strategyTargets?: TargetWeights,
+  /** The variants' Sharpe ratios on the precise engine, [cost level][variant] (gates.cost_sensitivity.engine precise); else the quick engine ranks them. */
+  preciseSharpes?: readonly (readonly number[])[],
 ): Promise<GateResult> {
   const { variants, skipped, source } = parameterVariants(strategy);
   const n = topCount(variants.length);
@@ -151,6 +153,10 @@ export async function costSensitivityGate(
   // One variant's targets at a time (each is symbols × bars doubles), run at every cost level, then overwritten by the next.
   const sharpes: Record<string, number>[] = config.multipliers.map(() => ({}));
   for (let index = 0; index < variants.length; index += 1) {
+    if (preciseSharpes) {
+      for (let level = 0; level < config.multipliers.length; level += 1) sharpes[level][variants[index].label] = preciseSharpes[level][index];
+      continue;
+    }
     // The other variants' targets are dropped after their runs: they may share columns (files.scratch, or the gate's own).
     const targets = index === own ? (ownTargets ?? computeTargets(variants[index].strategy, { frame, ...files, scratch: undefined })) : computeTargets(variants[index].strategy, { frame, ...files, scratch });
     if (index === own) ownTargets = targets;
@@ -185,8 +191,9 @@ export async function costSensitivityGate(
       (variants.length <= 1
         ? 'no parameters to vary: the ranking cannot flip'
         : passed
-          ? `the top ${n} of ${variants.length} variants by Sharpe hold at costs ×${config.multipliers.join(', ×')} (overlap ≥ ${(worst * 100).toFixed(0)}%)`
-          : `the top ${n} of ${variants.length} variants change with costs: overlap ${(worst * 100).toFixed(0)}% < ${(config.min_overlap * 100).toFixed(0)}%`) + `; ${breakEvenText}`,
-    details: { source, top_n: n, variants: variants.length, skipped, tie_tolerance: config.tie_tolerance, tied_top: [...tiedTop], overlaps, rankings, break_even_cost_multiple: breakEven },
+          ? `the top ${n} of ${variants.length} variants by Sharpe${preciseSharpes ? ' (precise engine)' : ''} hold at costs ×${config.multipliers.join(', ×')} (overlap ≥ ${(worst * 100).toFixed(0)}%)`
+          : `the top ${n} of ${variants.length} variants${preciseSharpes ? ' (precise engine)' : ''} change with costs: overlap ${(worst * 100).toFixed(0)}% < ${(config.min_overlap * 100).toFixed(0)}%`) + `; ${breakEvenText}`,
+    // engine: only when the precise engine ranked (reports of the quick ranking stay as they were).
+    details: { source, ...(preciseSharpes ? { engine: 'precise' } : {}), top_n: n, variants: variants.length, skipped, tie_tolerance: config.tie_tolerance, tied_top: [...tiedTop], overlaps, rankings, break_even_cost_multiple: breakEven },
   };
 }
