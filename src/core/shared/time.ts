@@ -6,8 +6,8 @@
  * - `YYYY-MM-DD[T ]HH:MM[:SS[.fff…]]` is UTC unless it carries `Z` or an offset `±hh[:mm]`
  *   (`T` or `t`, `.` or `,` before the fraction; digits past milliseconds are dropped).
  *
- * The price loader parses millions of cells: `parseIsoSpan` reads a slice of a larger text from
- * char codes, without allocating.
+ * The price loader parses millions of cells: `parseIsoBytes` reads a slice of its byte buffer
+ * without allocating; text (`parseIsoSpan`, `parseIso`) goes through the same function.
  */
 import { InputError } from './errors';
 
@@ -31,54 +31,55 @@ export function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** Two decimal digits at text[i], or -1. */
-function twoDigits(text: string, i: number): number {
-  const a = text.charCodeAt(i) - 48;
-  const b = text.charCodeAt(i + 1) - 48;
+/** Two decimal digits at bytes[i], or -1 (NaN past the end: rejected by the caller's later checks). */
+function twoDigits(bytes: Uint8Array, i: number): number {
+  const a = bytes[i] - 48;
+  const b = bytes[i + 1] - 48;
   if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
   return a * 10 + b;
 }
 
 /**
- * The ISO date or date-time in text[s, e) as ms since the epoch, or NaN when it is not exactly
- * one (no surrounding spaces). See the module comment for the accepted forms.
+ * The ISO date or date-time in bytes[s, e) (ASCII) as ms since the epoch, or NaN when it is not
+ * exactly one (no surrounding spaces). See the module comment for the accepted forms.
  */
-export function parseIsoSpan(text: string, s: number, e: number): number {
+export function parseIsoBytes(bytes: Uint8Array, s: number, e: number): number {
   const n = e - s;
   if (n < 10) return NaN;
-  const hi = twoDigits(text, s);
-  const lo = twoDigits(text, s + 2);
-  const month = twoDigits(text, s + 5);
-  const day = twoDigits(text, s + 8);
+  const hi = twoDigits(bytes, s);
+  const lo = twoDigits(bytes, s + 2);
+  const month = twoDigits(bytes, s + 5);
+  const day = twoDigits(bytes, s + 8);
   if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1) return NaN;
-  if (text.charCodeAt(s + 4) !== 45 || text.charCodeAt(s + 7) !== 45) return NaN;
+  if (bytes[s + 4] !== 45 || bytes[s + 7] !== 45) return NaN;
   const year = hi * 100 + lo;
   if (day > daysInMonth(year, month)) return NaN;
   const date = daysFromCivil(year, month, day) * DAY_MS;
   if (n === 10) return date;
-  return parseClock(text, s + 10, e, date);
+  return parseClockBytes(bytes, s + 10, e, date);
 }
 
-function parseClock(text: string, i: number, e: number, date: number): number {
-  const sep = text.charCodeAt(i);
+function parseClockBytes(bytes: Uint8Array, i: number, e: number, date: number): number {
+  const sep = bytes[i];
   if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return NaN;
   i += 1;
-  if (e - i < 5 || text.charCodeAt(i + 2) !== 58 /* : */) return NaN;
-  const hour = twoDigits(text, i);
-  const minute = twoDigits(text, i + 3);
+  if (e - i < 5 || bytes[i + 2] !== 58 /* : */) return NaN;
+  const hour = twoDigits(bytes, i);
+  const minute = twoDigits(bytes, i + 3);
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN;
   i += 5;
   let second = 0;
   let millis = 0;
-  if (i < e && text.charCodeAt(i) === 58) {
-    second = twoDigits(text, i + 1);
-    if (second < 0 || second > 59 || i + 3 > e) return NaN;
+  if (i < e && bytes[i] === 58) {
+    if (i + 3 > e) return NaN;
+    second = twoDigits(bytes, i + 1);
+    if (second < 0 || second > 59) return NaN;
     i += 3;
-    if (i < e && (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 44) /* . or , */) {
+    if (i < e && (bytes[i] === 46 || bytes[i] === 44) /* . or , */) {
       i += 1;
       let places = 0;
       for (; i < e; i += 1) {
-        const d = text.charCodeAt(i) - 48;
+        const d = bytes[i] - 48;
         if (d < 0 || d > 9) break;
         if (places < 3) millis = millis * 10 + d;
         places += 1;
@@ -89,18 +90,20 @@ function parseClock(text: string, i: number, e: number, date: number): number {
   }
   let offset = 0;
   if (i < e) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i];
     if ((c === 90 /* Z */ || c === 122) && i + 1 === e) {
       i += 1;
     } else if (c === 43 || c === 45) {
-      const oh = twoDigits(text, i + 1);
-      if (oh < 0 || oh > 23 || i + 3 > e) return NaN;
+      if (i + 3 > e) return NaN;
+      const oh = twoDigits(bytes, i + 1);
+      if (oh < 0 || oh > 23) return NaN;
       let om = 0;
       i += 3;
       if (i < e) {
-        if (text.charCodeAt(i) === 58) i += 1;
-        om = twoDigits(text, i);
-        if (om < 0 || om > 59 || i + 2 !== e) return NaN;
+        if (bytes[i] === 58) i += 1;
+        if (i + 2 !== e) return NaN;
+        om = twoDigits(bytes, i);
+        if (om < 0 || om > 59) return NaN;
         i += 2;
       }
       offset = (c === 45 ? -1 : 1) * (oh * 60 + om);
@@ -110,6 +113,21 @@ function parseClock(text: string, i: number, e: number, date: number): number {
   }
   if (i !== e) return NaN;
   return date + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset * 60_000;
+}
+
+let scratch = new Uint8Array(64);
+
+/** parseIsoBytes over text[s, e): the same parser for what users type and what files hold. */
+export function parseIsoSpan(text: string, s: number, e: number): number {
+  const n = e - s;
+  if (n < 10) return NaN;
+  if (n > scratch.length) scratch = new Uint8Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const code = text.charCodeAt(s + i);
+    if (code > 127) return NaN; // timestamps are ASCII; a wider char must not alias a digit
+    scratch[i] = code;
+  }
+  return parseIsoBytes(scratch, 0, n);
 }
 
 /** An ISO date or date-time as ms since the epoch (UTC unless it says otherwise), or NaN. Surrounding spaces are allowed. */

@@ -13,7 +13,7 @@
  * parsePriceCsv reads as line breaks only then) is left to parsePriceCsv: the function returns null
  * and the caller reads the file whole.
  */
-import { DAY_MS as DAY, daysFromCivil as civil, daysInMonth as monthDays, ISO_FORMATS, parseIso, parseIsoSpan } from '../../shared/time';
+import { ISO_FORMATS, parseIso, parseIsoBytes as isoBytes, parseIsoSpan } from '../../shared/time';
 import {
   type Columns,
   type ParsePriceCsvOptions,
@@ -49,9 +49,7 @@ export interface ParsePriceBytesOptions extends ParsePriceCsvOptions {
 export const CHUNK_BYTES = 1 << 20;
 
 // Imports read once into module constants (a bundler's or tsx's live bindings cost a getter call per use in the hot loop).
-const DAY_MS = DAY;
-const daysFromCivil = civil;
-const daysInMonth = monthDays;
+const parseIsoBytes = isoBytes;
 const pow10: readonly number[] = POW10;
 
 const DATE = 1;
@@ -177,86 +175,6 @@ class SymbolTable {
   }
 }
 
-/** Two decimal digits at buf[i], or -1 (NaN past the end: rejected by the caller's later checks, as in time.ts). */
-function twoDigits(buf: Buffer, i: number): number {
-  const a = buf[i] - 48;
-  const b = buf[i + 1] - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
-  return a * 10 + b;
-}
-
-/** parseIsoSpan (time.ts) over bytes: the same value for the same cell, or NaN. */
-export function parseIsoBytes(buf: Buffer, s: number, e: number): number {
-  const n = e - s;
-  if (n < 10) return NaN;
-  const hi = twoDigits(buf, s);
-  const lo = twoDigits(buf, s + 2);
-  const month = twoDigits(buf, s + 5);
-  const day = twoDigits(buf, s + 8);
-  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1) return NaN;
-  if (buf[s + 4] !== 45 || buf[s + 7] !== 45) return NaN;
-  const year = hi * 100 + lo;
-  if (day > daysInMonth(year, month)) return NaN;
-  const date = daysFromCivil(year, month, day) * DAY_MS;
-  if (n === 10) return date;
-  return parseClockBytes(buf, s + 10, e, date);
-}
-
-function parseClockBytes(buf: Buffer, i: number, e: number, date: number): number {
-  const sep = buf[i];
-  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return NaN;
-  i += 1;
-  if (e - i < 5 || buf[i + 2] !== 58 /* : */) return NaN;
-  const hour = twoDigits(buf, i);
-  const minute = twoDigits(buf, i + 3);
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN;
-  i += 5;
-  let second = 0;
-  let millis = 0;
-  if (i < e && buf[i] === 58) {
-    if (i + 3 > e) return NaN;
-    second = twoDigits(buf, i + 1);
-    if (second < 0 || second > 59) return NaN;
-    i += 3;
-    if (i < e && (buf[i] === 46 || buf[i] === 44) /* . or , */) {
-      i += 1;
-      let places = 0;
-      for (; i < e; i += 1) {
-        const d = buf[i] - 48;
-        if (d < 0 || d > 9) break;
-        if (places < 3) millis = millis * 10 + d;
-        places += 1;
-      }
-      if (places === 0) return NaN;
-      for (; places < 3; places += 1) millis *= 10;
-    }
-  }
-  let offset = 0;
-  if (i < e) {
-    const c = buf[i];
-    if ((c === 90 /* Z */ || c === 122) && i + 1 === e) {
-      i += 1;
-    } else if (c === 43 || c === 45) {
-      if (i + 3 > e) return NaN;
-      const oh = twoDigits(buf, i + 1);
-      if (oh < 0 || oh > 23) return NaN;
-      let om = 0;
-      i += 3;
-      if (i < e) {
-        if (buf[i] === 58) i += 1;
-        if (i + 2 !== e) return NaN;
-        om = twoDigits(buf, i);
-        if (om < 0 || om > 59) return NaN;
-        i += 2;
-      }
-      offset = (c === 45 ? -1 : 1) * (oh * 60 + om);
-    } else {
-      return NaN;
-    }
-  }
-  if (i !== e) return NaN;
-  return date + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset * 60_000;
-}
 
 /**
  * parseNumber's fast path (csv.ts) over bytes: the same value for a plain decimal
