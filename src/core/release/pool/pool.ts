@@ -32,6 +32,7 @@ import {
   StableManifestSchema,
 } from './schemas';
 import { type ReportFolder, type SavedReport, parseReportFileName, readReportFolder, saveReport } from '../../evidence/reports/store';
+import { commitmentProblemsOf } from '../store/commitments';
 import { attachedEvidence, makeProposal, manifestHash } from '../store/proposal';
 import type { Proposal } from '../store/types';
 
@@ -407,39 +408,17 @@ export class StrategyPool {
    * no longer matches, empty when all do. Reads only.
    */
   commitmentProblems(hash: string, committed: { stable_hash: string; payload_hash: string; evidence: readonly string[] }): CommitmentProblem[] {
-    const label = shortHash(hash);
-    const problems: CommitmentProblem[] = [];
     if (!existsSync(this.candidateFiles(hash).dir) && !existsSync(this.stableFiles(hash).dir)) {
-      return [{ part: 'candidate', message: `version ${label} is not in the strategy pool ${this.root} (neither its candidate nor its stable manifest)` }];
+      return [{ part: 'candidate', message: `version ${shortHash(hash)} is not in the strategy pool ${this.root} (neither its candidate nor its stable manifest)` }];
     }
-    const attempt = (part: CommitmentProblem['part'], check: () => string[]) => {
-      try {
-        for (const message of check()) problems.push({ part, message });
-      } catch (err) {
-        problems.push({ part, message: (err as Error).message.replace(/\.$/, '') });
-      }
-    };
-    attempt('candidate', () => {
-      this.candidate(hash);
-      return [];
+    const files = this.candidateFiles(hash);
+    return commitmentProblemsOf(hash, committed, {
+      checkCandidate: () => void this.candidate(hash),
+      payloadHash: () => this.fileHash(files.payload),
+      stableHash: () => this.stableHash(hash),
+      intactEvidence: () => this.evidenceHashes(hash),
+      places: { payload: files.payload, stable: this.stableFiles(hash).manifest, evidence: files.evidence },
     });
-    attempt('payload', () => {
-      const payload = this.fileHash(this.candidateFiles(hash).payload);
-      if (payload === undefined) return [`the payload of ${label} is missing from the pool`];
-      return payload === committed.payload_hash ? [] : [`${this.candidateFiles(hash).payload} was changed after it was published (it no longer hashes to what HISTORY recorded)`];
-    });
-    attempt('stable', () => {
-      const stable = this.stableHash(hash);
-      if (stable === undefined) return [`the stable manifest of ${label} is missing from the pool`];
-      return stable === committed.stable_hash ? [] : [`${this.stableFiles(hash).manifest} was changed after it was published (it no longer hashes to what HISTORY recorded)`];
-    });
-    attempt('evidence', () => {
-      const present = this.evidenceHashes(hash);
-      return committed.evidence
-        .filter((report) => !present.has(report))
-        .map((report) => `the evidence report ${shortHash(report)} of ${label} is missing from ${this.candidateFiles(hash).evidence} or was changed after it was published`);
-    });
-    return problems;
   }
 
   /** Hashes of the evidence files that still hash to their names (read without following links). */

@@ -24,6 +24,7 @@ import {
   type StableManifest,
   StableManifestSchema,
 } from '../../pool/schemas';
+import { commitmentProblemsOf } from '../commitments';
 import type { PoolReader } from '../types';
 
 /** Runs one statement; the rows (none when the store has no schema yet). */
@@ -244,42 +245,24 @@ export class PgPoolReader implements PoolReader {
     if (!row) return [{ part: 'candidate', message: `version ${label} is not in the strategy pool ${this.location} (neither its candidate nor its stable manifest)` }];
     const found = row;
     const where = this.candidateLocation(hash);
-    const problems: CommitmentProblem[] = [];
-    const attempt = (part: CommitmentProblem['part'], check: () => string[]) => {
-      try {
-        for (const message of check()) problems.push({ part, message });
-      } catch (err) {
-        problems.push({ part, message: (err as Error).message.replace(/\.$/, '') });
-      }
-    };
-    attempt('candidate', () => {
-      this.candidateFrom(found);
-      return [];
-    });
-    attempt('payload', () => {
-      if (!found.payload) return [`the payload of ${label} is missing from the pool`];
-      return sha256Hex(found.payload) === committed.payload_hash ? [] : [`${where} payload was changed after it was published (it no longer hashes to what HISTORY recorded)`];
-    });
-    attempt('stable', () => {
-      if (found.stable_sha === null) return [`the stable manifest of ${label} is missing from the pool`];
-      if (!found.stable) return [`the stable manifest of ${label} is missing from the pool`];
-      return sha256Hex(found.stable) === committed.stable_hash ? [] : [`${where} stable manifest was changed after it was published (it no longer hashes to what HISTORY recorded)`];
-    });
     const rows = await this.evidenceRows(hash);
-    attempt('evidence', () => {
-      const present = new Set<string>();
-      for (const evidence of rows) {
-        try {
-          if (evidence.report && canonicalHash(JSON.parse(evidence.report.toString('utf8'))) === evidence.report_hash.trim()) present.add(evidence.report_hash.trim());
-        } catch {
-          // not JSON: not an intact report
+    return commitmentProblemsOf(hash, committed, {
+      checkCandidate: () => void this.candidateFrom(found),
+      payloadHash: () => (found.payload ? sha256Hex(found.payload) : undefined),
+      stableHash: () => (found.stable_sha !== null && found.stable ? sha256Hex(found.stable) : undefined),
+      intactEvidence: () => {
+        const present = new Set<string>();
+        for (const evidence of rows) {
+          try {
+            if (evidence.report && canonicalHash(JSON.parse(evidence.report.toString('utf8'))) === evidence.report_hash.trim()) present.add(evidence.report_hash.trim());
+          } catch {
+            // not JSON: not an intact report
+          }
         }
-      }
-      return committed.evidence
-        .filter((report) => !present.has(report))
-        .map((report) => `the evidence report ${shortHash(report)} of ${label} is missing from ${where} evidence or was changed after it was published`);
+        return present;
+      },
+      places: { payload: `${where} payload`, stable: `${where} stable manifest`, evidence: `${where} evidence` },
     });
-    return problems;
   }
 }
 
