@@ -22,7 +22,7 @@ import { shortHash } from '../../shared/labels';
 import type { StrategyRef } from '../pool/schemas';
 import { CHECKPOINT_FILE, Chain, appendedHistory, chainFromCheckpoint, historyPrefix } from './checkpoint';
 import { type StackItem, deriveCurrent, replay, rollbackTarget, sameRecord } from './history';
-import { draftEntry, publishFields, rollbackFields } from '../store/chain';
+import { draftEntry, publishFields, rollbackFields, stateOfHistory } from '../store/chain';
 import type { EntryFields } from '../store/types';
 import {
   type Commitments,
@@ -532,16 +532,7 @@ export class DeployStore {
         lastPublish: (hash) => chain.lastPublish(hash),
       };
     }
-    const history = files.history;
-    return {
-      history,
-      stack,
-      current: derived,
-      length: history.length,
-      head: history.at(-1),
-      entry: (seq) => history[seq - 1],
-      lastPublish: (hash) => [...history].reverse().find((entry) => entry.action === 'publish' && entry.manifest_hash === hash),
-    };
+    return stateOfHistory(files.history, stack, derived);
   }
 
   /**

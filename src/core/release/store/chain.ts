@@ -26,10 +26,15 @@ export function stateFromHistory(history: HistoryEntry[], where: string, current
     const implied = derived ? `${shortHash(derived.manifest_hash)} (seq ${derived.seq})` : 'nothing';
     throw new RefusedError('integrity', `CURRENT in ${where} says ${said} is live but its history replays to ${implied}; refusing to guess.`);
   }
+  return stateOfHistory(history, stack, derived);
+}
+
+/** The state of a whole parsed history whose replay (stack, CURRENT) is already checked. */
+export function stateOfHistory(history: HistoryEntry[], stack: StackItem[], current: CurrentRecord | null): DeployState {
   return {
     history,
     stack,
-    current: derived,
+    current,
     length: history.length,
     head: history.at(-1),
     entry: (seq) => history[seq - 1],
