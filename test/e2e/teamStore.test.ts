@@ -83,9 +83,9 @@ describe('the team store in two real VS Code windows (one PostgreSQL database)',
       await until('CURRENT 1.0.0 in the Deployment tree', async () => currentRow(await treeTexts(session.page, 'Deployment'), 'sma-cross-spy@1.0.0'), 90_000);
       await statusItem(session, 'sma-cross-spy@1.0.0').waitFor({ timeout: 30_000 });
     }
-    // The history row names the approver and note, read from the database.
-    const rowsB = await treeTexts(b!.page, 'Deployment');
-    assert.ok(rowsB.some((text) => /#1 publish sma-cross-spy@1\.0\.0/.test(text) && text.includes('bob') && text.includes('first release')), rowsB.join(' | '));
+    // The history row names the approver and note, read from the database (HISTORY's rows may render a moment after CURRENT).
+    const historyRow = (rows: string[]) => rows.some((text) => /#1 publish sma-cross-spy@1\.0\.0/.test(text) && text.includes('bob') && text.includes('first release'));
+    await until('the #1 publish row with its approver and note in window B', async () => historyRow(await treeTexts(b!.page, 'Deployment')));
     // Nothing of the release lives in the workspaces: the pool and the deploy state are the database's.
     for (const ws of [wsA, wsB]) {
       assert.equal(existsSync(join(ws, 'artifacts', 'deploy')), false, ws);
