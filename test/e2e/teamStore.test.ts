@@ -111,9 +111,13 @@ describe('the team store in two real VS Code windows (one PostgreSQL database)',
     process.stderr.write(`[e2e] team store: CLI publish ${published - started} ms; B's tree after ${seenB} ms, B's status bar after ${statusB} ms\n`);
     assert.ok(seenB <= LIVE_MS, `window B showed the publish after ${seenB} ms`);
     assert.ok(statusB <= LIVE_MS, `window B's status bar showed the publish after ${statusB} ms`);
-    const rowsB = await treeTexts(b!.page, 'Deployment');
-    assert.ok(rowsB.some((text) => /#2 publish sma-cross-spy@2\.0\.0/.test(text)), rowsB.join(' | '));
-    assert.ok(rowsB.some((text) => /#1 publish sma-cross-spy@1\.0\.0/.test(text)), rowsB.join(' | '));
+    // Both HISTORY rows, newest first (they may render a moment after CURRENT).
+    await until('both HISTORY rows in window B', async () => {
+      const rows = await treeTexts(b!.page, 'Deployment');
+      const second = rows.findIndex((text) => /#2 publish sma-cross-spy@2\.0\.0/.test(text));
+      const first = rows.findIndex((text) => /#1 publish sma-cross-spy@1\.0\.0/.test(text));
+      return second >= 0 && first > second;
+    });
     await b!.page.mouse.move(1200, 700);
     await b!.page.waitForTimeout(300);
     await b!.screenshot('team-store-b-after-publish');
