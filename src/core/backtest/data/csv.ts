@@ -363,6 +363,84 @@ export function fieldCountError(label: string, line: number, found: number, name
   return new InputError(`${label} line ${line} has ${found} fields but the header has ${expected}.`);
 }
 
+/** A data row's values once checked (readRowValues fills it; callers reuse one). */
+export interface RowValues {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/**
+ * The date and prices of one split data row of text[lineStart, lineEnd), checked as the module
+ * comment says: fills `row` and returns true, returns false for a blank line, or throws the cell's
+ * one sentence. A date not after `lastTime` (the symbol's previous row) throws `outOfOrder(time)`.
+ * The one row check of both parsers (this module's and the byte scanner's unusual lines).
+ */
+export function readRowValues(
+  text: string,
+  lineStart: number,
+  lineEnd: number,
+  starts: Int32Array,
+  ends: Int32Array,
+  columns: Columns,
+  names: string[],
+  label: string,
+  line: number,
+  lastTime: number,
+  outOfOrder: (time: number) => InputError,
+  row: RowValues,
+): boolean {
+  const { date: dc, open: oc, high: hc, low: lc, close: cc, volume: vc } = columns;
+  const ds = starts[dc];
+  const de = ends[dc];
+  // The cell as is (the usual case), else trimmed: the shared timestamp parser either way.
+  let time = parseIsoSpan(text, ds, de);
+  if (time !== time) {
+    time = parseIso(text.slice(ds, de));
+    if (time !== time) {
+      if (isBlankLine(text, lineStart, lineEnd)) return false;
+      const raw = text.slice(ds, de).trim();
+      throw cellError(label, line, names[dc], raw === '' ? 'the value is empty' : `${JSON.stringify(raw)} is not a date (expected ${ISO_FORMATS})`);
+    }
+  }
+  if (time <= lastTime) throw outOfOrder(time);
+
+  const open = parseNumber(text, starts[oc], ends[oc]);
+  if (!(open > 0)) throw priceError(text, label, line, names[oc], starts[oc], ends[oc], open);
+  const high = parseNumber(text, starts[hc], ends[hc]);
+  if (!(high > 0)) throw priceError(text, label, line, names[hc], starts[hc], ends[hc], high);
+  const low = parseNumber(text, starts[lc], ends[lc]);
+  if (!(low > 0)) throw priceError(text, label, line, names[lc], starts[lc], ends[lc], low);
+  const close = parseNumber(text, starts[cc], ends[cc]);
+  if (!(close > 0)) throw priceError(text, label, line, names[cc], starts[cc], ends[cc], close);
+  let volume = 0;
+  const vs = starts[vc];
+  const ve = ends[vc];
+  if (ve > vs) {
+    volume = parseNumber(text, vs, ve);
+    if (!(volume >= 0)) {
+      if (text.slice(vs, ve).trim() === '') volume = 0;
+      else throw volumeError(text, label, line, names[vc], vs, ve, volume);
+    }
+  }
+  if (high < open || high < close) {
+    throw cellError(label, line, names[hc], `${text.slice(starts[hc], ends[hc]).trim()} is below max(open, close) = ${Math.max(open, close)}; high must be at least the open and the close`);
+  }
+  if (low > open || low > close) {
+    throw cellError(label, line, names[lc], `${text.slice(starts[lc], ends[lc]).trim()} is above min(open, close) = ${Math.min(open, close)}; low must be at most the open and the close`);
+  }
+  row.time = time;
+  row.open = open;
+  row.high = high;
+  row.low = low;
+  row.close = close;
+  row.volume = volume;
+  return true;
+}
+
 function orderError(text: string, label: string, line: number, column: string, s: number, e: number, time: number, previous: SeriesBuilder): InputError {
   return orderErrorOf(label, line, column, text.slice(s, e).trim(), time, previous, () => text.slice(previous.lastDateStart, previous.lastDateEnd).trim());
 }
@@ -428,13 +506,14 @@ export function parsePriceCsv(text: string, label: string, options: ParsePriceCs
 
   const starts = new Int32Array(fieldCount);
   const ends = new Int32Array(fieldCount);
-  const { date: dc, symbol: sc, open: oc, high: hc, low: lc, close: cc, volume: vc } = columns;
+  const { date: dc, symbol: sc } = columns;
   // Long layout: symbol → builder index (-1: not in the universe), with the previous row's symbol cached.
   const symbolIndex = new Map<string, number>();
   let lastSymbolText = '\n';
   let lastSymbolIndex = -1;
   let dataRows = 0;
   const single = builders[0];
+  const row: RowValues = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
 
   while (pos < length) {
     const start = pos;
@@ -488,46 +567,12 @@ export function parsePriceCsv(text: string, label: string, options: ParsePriceCs
 
     const ds = starts[dc];
     const de = ends[dc];
-    // The cell as is (the usual case), else trimmed: the shared timestamp parser either way.
-    let time = parseIsoSpan(text, ds, de);
-    if (time !== time) {
-      time = parseIso(text.slice(ds, de));
-      if (time !== time) {
-        if (isBlankLine(text, start, end)) {
-          dataRows -= 1;
-          continue;
-        }
-        const raw = text.slice(ds, de).trim();
-        throw cellError(label, line, names[dc], raw === '' ? 'the value is empty' : `${JSON.stringify(raw)} is not a date (expected ${ISO_FORMATS})`);
-      }
+    const previous = builder;
+    if (!readRowValues(text, start, end, starts, ends, columns, names, label, line, builder.lastTime, (time) => orderError(text, label, line, names[dc], ds, de, time, previous), row)) {
+      dataRows -= 1;
+      continue;
     }
-    if (time <= builder.lastTime) throw orderError(text, label, line, names[dc], ds, de, time, builder);
-
-    const open = parseNumber(text, starts[oc], ends[oc]);
-    if (!(open > 0)) throw priceError(text, label, line, names[oc], starts[oc], ends[oc], open);
-    const high = parseNumber(text, starts[hc], ends[hc]);
-    if (!(high > 0)) throw priceError(text, label, line, names[hc], starts[hc], ends[hc], high);
-    const low = parseNumber(text, starts[lc], ends[lc]);
-    if (!(low > 0)) throw priceError(text, label, line, names[lc], starts[lc], ends[lc], low);
-    const close = parseNumber(text, starts[cc], ends[cc]);
-    if (!(close > 0)) throw priceError(text, label, line, names[cc], starts[cc], ends[cc], close);
-    let volume = 0;
-    const vs = starts[vc];
-    const ve = ends[vc];
-    if (ve > vs) {
-      volume = parseNumber(text, vs, ve);
-      if (!(volume >= 0)) {
-        if (text.slice(vs, ve).trim() === '') volume = 0;
-        else throw volumeError(text, label, line, names[vc], vs, ve, volume);
-      }
-    }
-    if (high < open || high < close) {
-      throw cellError(label, line, names[hc], `${text.slice(starts[hc], ends[hc]).trim()} is below max(open, close) = ${Math.max(open, close)}; high must be at least the open and the close`);
-    }
-    if (low > open || low > close) {
-      throw cellError(label, line, names[lc], `${text.slice(starts[lc], ends[lc]).trim()} is above min(open, close) = ${Math.min(open, close)}; low must be at most the open and the close`);
-    }
-
+    const { time, open, high, low, close, volume } = row;
     builder.push(time, open, high, low, close, volume);
     builder.lastTime = time;
     builder.lastLine = line;

@@ -13,11 +13,12 @@
  * parsePriceCsv reads as line breaks only then) is left to parsePriceCsv: the function returns null
  * and the caller reads the file whole.
  */
-import { ISO_FORMATS, parseIso, parseIsoBytes as isoBytes, parseIsoSpan } from '../../shared/time';
+import { parseIsoBytes as isoBytes } from '../../shared/time';
 import {
   type Columns,
   type ParsePriceCsvOptions,
   type ParsedPriceCsv,
+  type RowValues,
   POW10,
   SeriesBuilder,
   cellError,
@@ -26,12 +27,10 @@ import {
   isBlankLine,
   locateColumns,
   orderErrorOf,
-  parseNumber,
-  priceError,
+  readRowValues,
   singleSymbol,
   splitQuoted,
   universeIndexOf,
-  volumeError,
 } from './csv';
 
 /** Copies up to `length` bytes of the source at `position` into target[offset...]; returns how many (0 at the end). */
@@ -237,6 +236,8 @@ interface Context {
   starts: Int32Array;
   ends: Int32Array;
   read: ByteReader;
+  /** Filled by readRowValues for each unusual line. */
+  row: RowValues;
 }
 
 /** The previous row's date cell of `builder`, trimmed (for ordering messages). */
@@ -259,7 +260,7 @@ function previousDate(ctx: Context, builder: SeriesBuilder): string {
  */
 function stringRow(ctx: Context, text: string, line: number): number {
   const { label, names, fieldCount, starts, ends } = ctx;
-  const { date: dc, symbol: sc, open: oc, high: hc, low: lc, close: cc, volume: vc } = ctx.columns;
+  const { date: dc, symbol: sc } = ctx.columns;
   const end = text.length;
   const found = splitQuoted(text, 0, end, starts, ends, fieldCount);
   if (found !== fieldCount) {
@@ -284,44 +285,10 @@ function stringRow(ctx: Context, text: string, line: number): number {
 
   const ds = starts[dc];
   const de = ends[dc];
-  let time = parseIsoSpan(text, ds, de);
-  if (time !== time) {
-    time = parseIso(text.slice(ds, de));
-    if (time !== time) {
-      if (isBlankLine(text, 0, end)) return 0;
-      const raw = text.slice(ds, de).trim();
-      throw cellError(label, line, names[dc], raw === '' ? 'the value is empty' : `${JSON.stringify(raw)} is not a date (expected ${ISO_FORMATS})`);
-    }
-  }
-  if (time <= builder.lastTime) {
-    const previous = builder;
-    throw orderErrorOf(label, line, names[dc], text.slice(ds, de).trim(), time, previous, () => previousDate(ctx, previous));
-  }
-
-  const open = parseNumber(text, starts[oc], ends[oc]);
-  if (!(open > 0)) throw priceError(text, label, line, names[oc], starts[oc], ends[oc], open);
-  const high = parseNumber(text, starts[hc], ends[hc]);
-  if (!(high > 0)) throw priceError(text, label, line, names[hc], starts[hc], ends[hc], high);
-  const low = parseNumber(text, starts[lc], ends[lc]);
-  if (!(low > 0)) throw priceError(text, label, line, names[lc], starts[lc], ends[lc], low);
-  const close = parseNumber(text, starts[cc], ends[cc]);
-  if (!(close > 0)) throw priceError(text, label, line, names[cc], starts[cc], ends[cc], close);
-  let volume = 0;
-  const vs = starts[vc];
-  const ve = ends[vc];
-  if (ve > vs) {
-    volume = parseNumber(text, vs, ve);
-    if (!(volume >= 0)) {
-      if (text.slice(vs, ve).trim() === '') volume = 0;
-      else throw volumeError(text, label, line, names[vc], vs, ve, volume);
-    }
-  }
-  if (high < open || high < close) {
-    throw cellError(label, line, names[hc], `${text.slice(starts[hc], ends[hc]).trim()} is below max(open, close) = ${Math.max(open, close)}; high must be at least the open and the close`);
-  }
-  if (low > open || low > close) {
-    throw cellError(label, line, names[lc], `${text.slice(starts[lc], ends[lc]).trim()} is above min(open, close) = ${Math.min(open, close)}; low must be at most the open and the close`);
-  }
+  const previous = builder;
+  const outOfOrder = (time: number) => orderErrorOf(label, line, names[dc], text.slice(ds, de).trim(), time, previous, () => previousDate(ctx, previous));
+  if (!readRowValues(text, 0, end, starts, ends, ctx.columns, names, label, line, builder.lastTime, outOfOrder, ctx.row)) return 0;
+  const { time, open, high, low, close, volume } = ctx.row;
   append(builder, time, open, high, low, close, volume, line);
   builder.lastDateText = text.slice(ds, de);
   return 1;
@@ -403,6 +370,7 @@ export function parsePriceBytes(read: ByteReader, label: string, options: ParseP
     starts: new Int32Array(fieldCount),
     ends: new Int32Array(fieldCount),
     read,
+    row: { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 },
   };
 
   const { date: dc, symbol: sc, open: oc, high: hc, low: lc, close: cc, volume: vc } = columns;
