@@ -28,7 +28,7 @@ export interface WorkspaceOptions {
    * poolRoot and deployDir. With PostgreSQL, poolRoot is still where precheck stages its payload.
    */
   store?: string;
-  /** Where `store` came from, for an error ("--store", "$QRAFT_STORE", "the qraft.store setting"). */
+  /** Where `store` came from, as the caller words it for an error (its option, variable or setting). */
   storeOrigin?: string;
   /** The PostgreSQL password when it is not left to libpq's environment/pgpass (the editor's SecretStorage). */
   storePassword?: string;

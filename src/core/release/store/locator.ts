@@ -9,8 +9,8 @@ export type StoreChoice = { kind: 'file' } | { kind: 'postgres'; url: string; lo
 const POSTGRES_SCHEMES = ['postgresql:', 'postgres:'];
 
 /**
- * The store a locator names; `origin` says where it came from in an error ("--store",
- * "$QRAFT_STORE", "the qraft.store setting"). Empty or absent: the file store.
+ * The store a locator names; `origin` says where it came from in an error, as the caller words
+ * it (the CLI its option or variable, the editor its setting). Empty or absent: the file store.
  */
 export function parseStoreLocator(value: string | undefined, origin: string): StoreChoice {
   const text = value?.trim();
